@@ -1,0 +1,165 @@
+"""``autograd.Tensor``: the Python face of the engine's tensor type.
+
+Arithmetic, reductions and shape ops are the engine's functions bound as
+methods; this class adds Python protocols, conversions and the repr.  It
+re-implements no arithmetic.
+"""
+import numpy as np
+
+from engine import graph as _graph
+from engine import linalg_ops as _linalg
+from engine import pointwise_ops as _pw
+from engine import reduce_ops as _red
+from engine import shape_ops as _shape
+from engine.tensor import TensorBase, make, set_tensor_class
+
+from autograd import _dtype
+from autograd._repr import tensor_repr
+
+
+def _reflected(op):
+    def method(self, other):
+        return op(other, self)
+    method.__name__ = f"r{op.__name__}"
+    return method
+
+
+def _binary_dunder(op):
+    # A foreign type on the other side gets its own reflected operator
+    # (e.g. numpy arrays, or a future type) instead of a TypeError.
+    def method(self, other):
+        if isinstance(other, (TensorBase, int, float, np.generic)):
+            return op(self, other)
+        return NotImplemented
+    method.__name__ = op.__name__
+    return method
+
+
+class Tensor(TensorBase):
+    """An n-dimensional array that records operations for differentiation."""
+
+    __hash__ = object.__hash__   # ``==`` is elementwise, identity hashes
+    __array_priority__ = 1000    # numpy defers ``ndarray op Tensor`` to us
+
+    # ------------------------------------------------------------------
+    # arithmetic operators
+    # ------------------------------------------------------------------
+    __add__ = _binary_dunder(_pw.add)
+    __radd__ = _binary_dunder(_reflected(_pw.add))
+    __sub__ = _binary_dunder(_pw.sub)
+    __rsub__ = _binary_dunder(_pw.rsub)
+    __mul__ = _binary_dunder(_pw.mul)
+    __rmul__ = _binary_dunder(_reflected(_pw.mul))
+    __truediv__ = _binary_dunder(_pw.div)
+    __rtruediv__ = _binary_dunder(_pw.rdiv)
+    __pow__ = _binary_dunder(_pw.pow)
+    __rpow__ = _binary_dunder(_pw.rpow)
+    __neg__ = _pw.neg
+
+    def __pos__(self):
+        return self
+
+    # ------------------------------------------------------------------
+    # dtype and conversions
+    # ------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def to(self, dtype=None, *, copy=False):
+        """Cast to ``dtype`` (``to("cpu")`` is accepted and changes nothing)."""
+        if dtype is None or dtype == "cpu":
+            out = self
+        else:
+            out = _pw.to_dtype(self, _dtype.to_numpy_dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"autograd.{self.dtype.name}"
+        return self.to(dtype)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        data = self._data
+        if dtype is not None:
+            data = data.astype(dtype, copy=False)
+        return data.copy() if copy else data
+
+    # ------------------------------------------------------------------
+    # autograd
+    # ------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the leaves' ``.grad``.
+
+        Args:
+            gradient: d(something)/d(self), needed unless self has one element.
+            retain_graph: keep saved values for another backward (defaults to
+                ``create_graph``).
+            create_graph: record the backward pass, for higher derivatives.
+
+        Example:
+            >>> a = autograd.tensor([2., 3.], requires_grad=True)
+            >>> (a * a).sum().backward()
+            >>> a.grad
+            tensor([4., 6.])
+        """
+        _graph.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def __repr__(self):
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data.copy(), self.requires_grad))
+
+
+def _rebuild(data, requires_grad):
+    t = make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+# Ops whose method and function share a name: each engine op module lists
+# its own in TENSOR_METHODS.
+for _module in (_pw, _red, _shape, _linalg):
+    for _name in _module.TENSOR_METHODS:
+        setattr(Tensor, _name, getattr(_module, _name))
+del _module, _name
+
+set_tensor_class(Tensor)

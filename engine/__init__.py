@@ -1,0 +1,57 @@
+"""The engine: tensor base type, graph, traversal, grad mode and ops.
+
+Each module is one source file in Cython's pure Python mode (``name.py``
+plus an augmenting ``name.pxd``).  ``pip install`` compiles them; this
+package then loads the compiled modules.  With ``AUTOGRAD_ENGINE=python``
+it executes the same ``.py`` sources as ordinary Python instead, which gives
+the pure-Python engine: the same traversal, accumulation and formulas, with
+numpy doing all the arithmetic.  The choice is made once per process.
+
+A compiled module shadows its ``.py`` at import, so the Python engine is
+loaded deliberately, file by file, under the same module names.
+"""
+import importlib
+import importlib.util
+import os
+import sys
+
+from engine._modules import ENGINE_MODULES
+
+_REQUESTED = os.environ.get("AUTOGRAD_ENGINE", "compiled").strip().lower() or "compiled"
+if _REQUESTED not in ("compiled", "python"):
+    raise ImportError(
+        f"AUTOGRAD_ENGINE must be 'compiled' or 'python', got {_REQUESTED!r}"
+    )
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_source(name):
+    qualified = f"{__name__}.{name}"
+    spec = importlib.util.spec_from_file_location(qualified, os.path.join(_here, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    setattr(sys.modules[__name__], name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_compiled(name):
+    module = importlib.import_module(f"{__name__}.{name}")
+    if module.__file__.endswith(".py"):
+        raise ImportError(
+            f"the compiled engine is not built (engine/{name}.py has no extension module "
+            "beside it). Install the package with `pip install .` (or build it in place "
+            "with `python setup.py build_ext --inplace`), or set AUTOGRAD_ENGINE=python "
+            "to run the pure-Python engine."
+        )
+    return module
+
+
+_load = _load_source if _REQUESTED == "python" else _load_compiled
+for _name in ENGINE_MODULES:
+    _load(_name)
+del _name, _load
+
+#: "compiled" or "python": which engine this process runs.
+ENGINE = _REQUESTED
