@@ -155,11 +155,10 @@ def _rebuild(data, requires_grad):
     return t
 
 
-# Ops whose method and function share a name: each engine op module lists
-# its own in TENSOR_METHODS.
+# Each engine op module lists the methods and operators it provides.
 for _module in (_pw, _red, _shape, _linalg):
-    for _name in _module.TENSOR_METHODS:
-        setattr(Tensor, _name, getattr(_module, _name))
-del _module, _name
+    for _name, _function in _module.TENSOR_METHODS.items():
+        setattr(Tensor, _name, _function)
+del _module, _name, _function
 
 set_tensor_class(Tensor)

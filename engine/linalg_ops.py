@@ -11,4 +11,6 @@ if not cython.compiled:
     from engine.tensor import TensorBase, format_shape, make
 
 __all__ = []
-TENSOR_METHODS = []
+# Tensor methods (and operators) that are these functions, by method name.
+TENSOR_METHODS = {
+}

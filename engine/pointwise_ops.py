@@ -391,4 +391,15 @@ def _where_backward(ctx, grad):
 register_ops(add=add, to_dtype=to_dtype)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "where"]
-TENSOR_METHODS = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh"]
+# Tensor methods (and operators) that are these functions, by method name.
+TENSOR_METHODS = {
+    "add": add,
+    "sub": sub,
+    "mul": mul,
+    "div": div,
+    "neg": neg,
+    "pow": pow,
+    "exp": exp,
+    "log": log,
+    "tanh": tanh,
+}

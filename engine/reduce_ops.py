@@ -61,4 +61,7 @@ def _sum_backward(ctx, grad):
     return (expand(reshape(grad, kept), shape),)
 
 __all__ = ["sum"]
-TENSOR_METHODS = ["sum"]
+# Tensor methods (and operators) that are these functions, by method name.
+TENSOR_METHODS = {
+    "sum": sum,
+}

@@ -135,4 +135,9 @@ def _reshape_backward(ctx, grad):
 register_ops(sum_to=sum_to)
 
 __all__ = ["reshape", "view", "expand"]
-TENSOR_METHODS = ["reshape", "view", "expand"]
+# Tensor methods (and operators) that are these functions, by method name.
+TENSOR_METHODS = {
+    "reshape": reshape,
+    "view": view,
+    "expand": expand,
+}
