@@ -17,13 +17,6 @@ from autograd import _dtype
 from autograd._repr import tensor_repr
 
 
-def _reflected(op):
-    def method(self, other):
-        return op(other, self)
-    method.__name__ = f"r{op.__name__}"
-    return method
-
-
 def _binary_dunder(op):
     # A foreign type on the other side gets its own reflected operator
     # (e.g. numpy arrays, or a future type) instead of a TypeError.
@@ -45,11 +38,13 @@ class Tensor(TensorBase):
     # arithmetic operators
     # ------------------------------------------------------------------
     __add__ = _binary_dunder(_pw.add)
-    __radd__ = _binary_dunder(_reflected(_pw.add))
+    # PyTorch's reflected add and mul are ``self.add(other)``: the tensor
+    # stays the first input, which next_functions shows.
+    __radd__ = _binary_dunder(_pw.add)
     __sub__ = _binary_dunder(_pw.sub)
     __rsub__ = _binary_dunder(_pw.rsub)
     __mul__ = _binary_dunder(_pw.mul)
-    __rmul__ = _binary_dunder(_reflected(_pw.mul))
+    __rmul__ = _binary_dunder(_pw.mul)
     __truediv__ = _binary_dunder(_pw.div)
     __rtruediv__ = _binary_dunder(_pw.rdiv)
     __pow__ = _binary_dunder(_pw.pow)

@@ -1,0 +1,56 @@
+"""engine/__init__.py: which engine a process runs, and that the default is compiled."""
+import importlib.machinery
+import os
+import subprocess
+import sys
+
+import pytest
+
+import autograd
+import engine
+from engine._modules import ENGINE_MODULES
+
+_EXTENSION = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def _run(env_value):
+    env = dict(os.environ)
+    env.pop("AUTOGRAD_ENGINE", None)
+    if env_value is not None:
+        env["AUTOGRAD_ENGINE"] = env_value
+    code = "import autograd, engine; print(autograd.ENGINE, engine.graph.__file__)"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_engine_reported_matches_modules():
+    for name in ENGINE_MODULES:
+        path = getattr(engine, name).__file__
+        assert path.endswith(_EXTENSION) == (autograd.ENGINE == "compiled"), path
+
+
+def test_default_is_compiled_when_built():
+    done = _run(None)
+    assert done.returncode == 0, done.stderr
+    name, path = done.stdout.split()
+    assert name == "compiled"
+    assert path.endswith(_EXTENSION)
+
+
+def test_python_engine_runs_the_sources():
+    done = _run("python")
+    assert done.returncode == 0, done.stderr
+    name, path = done.stdout.split()
+    assert name == "python"
+    assert path.endswith("graph.py")
+
+
+def test_unknown_engine_is_an_error():
+    done = _run("fortran")
+    assert done.returncode != 0
+    assert "AUTOGRAD_ENGINE must be 'compiled' or 'python'" in done.stderr
+
+
+@pytest.mark.skipif(autograd.ENGINE != "python", reason="checks the pure-Python engine")
+def test_python_engine_uses_no_compiled_code():
+    for name in ENGINE_MODULES:
+        assert getattr(engine, name).__file__.endswith(".py")
