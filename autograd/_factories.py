@@ -48,9 +48,31 @@ def _size(size, name):
     return tuple(int(s) for s in size)
 
 
+def _check_nested(data, dim=0):
+    """Raise PyTorch's error for ragged nested sequences."""
+    if not isinstance(data, (list, tuple)):
+        return None
+    shapes = [_check_nested(x, dim + 1) for x in data]
+    first = shapes[0] if shapes else None
+    for x, shape in zip(data, shapes):
+        if shape != first:
+            expected = len(data[0]) if isinstance(data[0], (list, tuple)) else None
+            got = len(x) if isinstance(x, (list, tuple)) else None
+            if expected is None or got is None:
+                raise ValueError(f"tensor(): nested data is not rectangular at dim {dim + 1}")
+            raise ValueError(
+                f"expected sequence of length {expected} at dim {dim + 1} (got {got})"
+            )
+    return (len(data),) + (first or ())
+
+
 def _infer_dtype(data):
     """PyTorch's inference for nested Python data: bool < int < float."""
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError:
+        _check_nested(data)
+        raise
     kind = array.dtype.kind
     if kind == "b":
         return np.dtype(np.bool_)
@@ -58,8 +80,11 @@ def _infer_dtype(data):
         return np.dtype(np.int64)
     if kind == "f":
         return _FLOAT
-    if kind == "O" or kind in "USV":
-        raise TypeError(f"tensor(): could not infer a dtype from {type(data).__name__} data")
+    if kind in "USV":
+        raise TypeError(f"tensor(): invalid data type '{type(array.flat[0].item()).__name__}'")
+    if kind == "O":
+        _check_nested(data)
+        raise RuntimeError(f"tensor(): Could not infer dtype of {type(data).__name__}")
     return array.dtype
 
 
@@ -139,6 +164,9 @@ def full(size, fill_value, dtype=None, requires_grad=False):
 
 def eye(n, m=None, dtype=None, requires_grad=False):
     """A 2-D tensor with ones on the diagonal."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"eye(): {name} must be greater or equal to 0, got {value}")
     m = n if m is None else m
     _size((n, m), "eye")
     return make_leaf(np.eye(n, m, dtype=_np_dtype(dtype, _FLOAT)), requires_grad)
@@ -151,6 +179,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("arange(): upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = np.int64 if integral else _FLOAT

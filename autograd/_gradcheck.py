@@ -1,4 +1,6 @@
 """``gradcheck``: compare analytical gradients with central finite differences."""
+import warnings
+
 import numpy as np
 
 from engine import graph as _graph
@@ -13,19 +15,34 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _outputs(fn, inputs):
-    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, TensorBase)]
+def _float_outputs(func, inputs):
+    """The floating-point tensors ``func`` returns (integer outputs such as
+    indices have no gradient to check)."""
+    return [o for o in _as_tuple(func(*inputs))
+            if isinstance(o, TensorBase) and o._data.dtype.kind in "fc"]
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """Check ``fn``'s gradients w.r.t. every input that requires grad.
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Check ``func``'s gradients against finite differences.
 
-    For every output element, the row of the Jacobian that backward computes
-    is compared with central differences ``(f(x + eps) - f(x - eps)) / 2eps``
-    taken one input element at a time.  Inputs should be float64.
+    For every input that requires grad, the Jacobian that backward computes
+    (one ``autograd.grad`` call per output element) is compared with central
+    differences ``(f(x + eps) - f(x - eps)) / 2eps`` taken one input element
+    at a time; they agree when ``|analytical - numerical| <= atol + rtol *
+    |numerical|`` everywhere.  Outputs that do not require grad are not
+    checked, unless none does: then every numerical derivative must be zero.
+    Inputs should be float64; they are perturbed in place and restored.
 
-    Returns True, or raises ``GradcheckError`` (returns False when
-    ``raise_exception=False``) naming the input and the largest difference.
+    Args:
+        func: takes the ``inputs`` positionally, returns a tensor or a tuple.
+        inputs: a tensor or a tuple of arguments (non-tensors are passed on).
+        eps: the finite-difference step.
+        atol, rtol: the tolerances of the comparison.
+        raise_exception: raise ``GradcheckError`` on a mismatch (default)
+            instead of returning False.
+
+    Returns:
+        True when every Jacobian matches.
 
     Example:
         >>> x = autograd.randn(3, dtype=autograd.float64, requires_grad=True)
@@ -34,54 +51,83 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     """
     inputs = _as_tuple(inputs)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, TensorBase) and x.requires_grad]
+    if not wrt:
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none "
+            "of them have requires_grad=True."
+        )
     for i in wrt:
-        if inputs[i]._data.dtype != np.float64:
-            import warnings
+        data = inputs[i]._data
+        if data.dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {i} is {inputs[i]._data.dtype}, not float64; "
-                "finite differences may be too imprecise to compare",
+                f"gradcheck: input {i} requires grad and is {data.dtype}, not float64; "
+                "finite differences may be too imprecise for the check to pass",
                 stacklevel=2,
             )
-    outputs = _outputs(fn, inputs)
-    for k, out in enumerate(outputs):
-        if not out.requires_grad:
-            continue
-        numerical = _numerical_jacobian(fn, inputs, wrt, k, eps)
-        analytical = _analytical_jacobian(out, inputs, wrt)
-        for j, i in enumerate(wrt):
-            a, n = analytical[j], numerical[j]
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
-                worst = np.max(np.abs(a - n)) if a.size else 0.0
-                message = (
-                    f"Jacobian mismatch for output {k} with respect to input {i}: "
-                    f"largest difference {worst:.3g}\nnumerical:\n{n}\nanalytical:\n{a}"
-                )
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
+        overlapping = data.size > 0 and any(
+            s == 0 and d > 1 for s, d in zip(data.strides, data.shape))
+        if overlapping or not data.flags.writeable:
+            # A perturbation of one element would move several (or none).
+            raise RuntimeError(
+                f"gradcheck: input {i} has a dimension with stride 0 or is read-only; "
+                "gradcheck perturbs inputs element by element, so pass a tensor that "
+                "owns its memory (e.g. x.clone() or x.contiguous())."
+            )
+    try:
+        _check(func, inputs, wrt, eps, atol, rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
     return True
 
 
-def _numerical_jacobian(fn, inputs, wrt, k, eps):
-    out_size = _outputs(fn, inputs)[k]._data.size
-    jacobians = []
-    for i in wrt:
+def _check(func, inputs, wrt, eps, atol, rtol):
+    outputs = _float_outputs(func, inputs)
+    numerical = _numerical_jacobians(func, inputs, wrt, [o._data.size for o in outputs], eps)
+    differentiable = [k for k, o in enumerate(outputs) if o.requires_grad]
+    if not differentiable:
+        for k in range(len(outputs)):
+            for j, i in enumerate(wrt):
+                if np.any(numerical[k][j] != 0):
+                    raise GradcheckError(
+                        f"Numerical gradient for function expected to be zero: no output "
+                        f"requires grad, but output {k} changes with input {i}"
+                    )
+        return
+    for k in differentiable:
+        analytical = _analytical_jacobians(outputs[k], inputs, wrt)
+        for j, i in enumerate(wrt):
+            a, n = analytical[j], numerical[k][j]
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                worst = np.max(np.abs(a - n))
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {k} with respect to input {i}: "
+                    f"largest difference {worst:.3g}\nnumerical:\n{n}\nanalytical:\n{a}"
+                )
+
+
+def _numerical_jacobians(func, inputs, wrt, sizes, eps):
+    """``jac[k][j]``: d(output k)/d(input wrt[j]) as an (out size, in size) array."""
+    jac = [[np.zeros((size, inputs[i]._data.size)) for i in wrt] for size in sizes]
+    for j, i in enumerate(wrt):
         x = inputs[i]._data
-        jac = np.zeros((out_size, x.size))
         for e in range(x.size):
             index = np.unravel_index(e, x.shape)
             original = x[index].item()
+            # Copy the values at once: an output may be a view of the input.
             x[index] = original + eps
-            plus = _outputs(fn, inputs)[k]._data.astype(np.float64).ravel()
+            plus = [o._data.astype(np.float64) for o in _float_outputs(func, inputs)]
             x[index] = original - eps
-            minus = _outputs(fn, inputs)[k]._data.astype(np.float64).ravel()
+            minus = [o._data.astype(np.float64) for o in _float_outputs(func, inputs)]
             x[index] = original
-            jac[:, e] = (plus - minus) / (2 * eps)
-        jacobians.append(jac)
-    return jacobians
+            for k in range(len(sizes)):
+                jac[k][j][:, e] = (plus[k] - minus[k]).ravel() / (2 * eps)
+    return jac
 
 
-def _analytical_jacobian(out, inputs, wrt):
+def _analytical_jacobians(out, inputs, wrt):
+    """Row r of each Jacobian is the gradient of output element r."""
     size = out._data.size
     jacobians = [np.zeros((size, inputs[i]._data.size)) for i in wrt]
     targets = [inputs[i] for i in wrt]

@@ -20,12 +20,25 @@ from autograd._repr import tensor_repr
 def _binary_dunder(op):
     # A foreign type on the other side gets its own reflected operator
     # (e.g. numpy arrays, or a future type) instead of a TypeError.
+    # A numpy scalar counts as a Python number (it never widens the tensor's
+    # dtype), as in PyTorch.
     def method(self, other):
-        if isinstance(other, (TensorBase, int, float, np.generic)):
-            return op(self, other)
-        return NotImplemented
+        if isinstance(other, np.generic):
+            if other.dtype.kind not in "biuf":
+                return NotImplemented
+            other = other.item()
+        elif not isinstance(other, (TensorBase, int, float)):
+            return NotImplemented
+        return op(self, other)
     method.__name__ = op.__name__
     return method
+
+
+_LEGACY_TYPE_NAMES = {
+    "float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
+    "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor",
+}
 
 
 class Tensor(TensorBase):
@@ -91,8 +104,9 @@ class Tensor(TensorBase):
         return self.to(_dtype.bool)
 
     def type(self, dtype=None):
+        """The legacy type name (``autograd.FloatTensor``), or a cast to ``dtype``."""
         if dtype is None:
-            return f"autograd.{self.dtype.name}"
+            return f"autograd.{_LEGACY_TYPE_NAMES[self._data.dtype.name]}"
         return self.to(dtype)
 
     def is_floating_point(self):

@@ -8,6 +8,38 @@ from engine import grad_mode as _mode
 is_grad_enabled = _mode.is_grad_enabled
 
 
+def _wrap_generator(func, mode):
+    """Run each step of the generator ``func`` makes in ``mode``, and the
+    caller's code between steps in the caller's mode (as PyTorch does)."""
+
+    def step(gen, method, *args):
+        previous = _mode.set_grad_enabled(mode)
+        try:
+            return getattr(gen, method)(*args)
+        finally:
+            _mode.set_grad_enabled(previous)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            value = step(gen, "send", None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    step(gen, "close")
+                    raise
+                except BaseException as error:
+                    value = step(gen, "throw", error)
+                else:
+                    value = step(gen, "send", sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
+
+
 class _GradModeContext:
     """Base of the grad-mode switches: a context manager that also decorates."""
 
@@ -22,9 +54,9 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
-        if inspect.isgeneratorfunction(func):
-            raise TypeError(f"{type(self).__name__} cannot decorate generator functions")
         mode = self._mode
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(func, mode)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

@@ -4,6 +4,9 @@ cimport cython
 
 from engine.tensor cimport TensorBase, make, format_shape
 
+# Node uses CPython's trashcan (subclasses inherit it), so freeing a
+# million-node chain cannot overflow the C stack.  The directive sits on the
+# class in graph.py: in pure Python mode Cython ignores it here.
 cdef class Node:
     cdef public tuple _next               # per input: the Node its gradient flows to, or None
     cdef public tuple needs_input_grad    # per input: does it need a gradient?

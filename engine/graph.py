@@ -43,6 +43,12 @@ def register_ops(**ops):
 # Nodes
 # ======================================================================
 
+# A deep graph is freed node by node, each dealloc dropping the last
+# reference to the next node; the trashcan defers that nesting once it gets
+# deep.  (``cclass`` must come last: Cython reads these bottom-up and allows
+# ``trashcan`` only on extension types.)
+@cython.trashcan(True)
+@cython.cclass
 class Node:
     """A backward function: turns the gradient of its output into gradients
     of its inputs and hands them to ``next_functions``."""
@@ -436,6 +442,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         inputs = (inputs,)
     inputs = tuple(inputs)
     capture = {}
+    nodes = []
     for i, t in enumerate(inputs):
         if not isinstance(t, TensorBase):
             raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, not a Tensor")
@@ -444,27 +451,23 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(
                 f"One of the differentiated Tensors does not require grad"
             )
-        node = tb._grad_fn
-        if node is None:
-            ref = tb._grad_accumulator
-            node = ref() if ref is not None else None
-        if node is not None and node not in capture:
+        # gradient_edge creates a leaf's accumulator if no graph made it yet
+        # (the output may be the input itself); capture keeps it alive.
+        node = gradient_edge(tb)
+        nodes.append(node)
+        if node not in capture:
             capture[node] = i
     roots = _root_gradients(outputs, grad_outputs, "grad")
     slots = run_backward(roots, bool(retain_graph), bool(create_graph), capture)
     results = []
     for i, t in enumerate(inputs):
         tb = t
-        node = tb._grad_fn
-        if node is None:
-            ref = tb._grad_accumulator
-            node = ref() if ref is not None else None
-        g = slots[capture[node]] if node is not None else None
+        g = slots[capture[nodes[i]]]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
         else:
             gb: TensorBase = g

@@ -3,33 +3,45 @@
 Binary ops take a tensor or a Python number on either side and broadcast as
 numpy does; the engine sums each gradient back to its input's shape, so the
 formulas here are written for the broadcast shape.  Type promotion follows
-PyTorch: a Python number never widens a tensor's float dtype, an integer
-tensor meeting a float becomes float32 (the default dtype), and a 0-d tensor
-does not widen a dimensioned tensor of the same kind.
+PyTorch (``torch.result_type``): dimensioned tensors decide the dtype; a 0-d
+tensor, then a Python number, only counts when it is of a higher category
+(bool < integer < float), and a Python float counts as float32, the default
+dtype.  So a float32 tensor times a float64 0-d tensor stays float32, and an
+integer tensor times 2.5 is float32.  Float functions (exp, sqrt, ...) of
+integer tensors are float32 too.
 
 Each op's forward is followed by its backward formula (see shape_ops.py for
-the formula conventions).
+the formula conventions).  Masks a formula needs (which side of a kink an
+element is on) are built from the saved values with numpy: they are
+constants, so higher derivatives through them are still right.
 """
 import cython
 import numpy as np
 
 from engine.graph import register_ops
-from engine.shape_ops import sum_to
 
 if not cython.compiled:
     from engine.graph import record
     from engine.tensor import TensorBase, format_shape, is_float_dtype, make
 
 _DEFAULT_FLOAT = np.dtype(np.float32)
+_BOOL = np.dtype(np.bool_)
+_INT64 = np.dtype(np.int64)
+
+# PyTorch's names for dtypes, used in its error messages.
+_TORCH_DTYPE_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+}
+
+
+def _torch_dtype_name(dtype):
+    return _TORCH_DTYPE_NAMES.get(dtype.name, dtype.name)
 
 
 # ======================================================================
 # Operand handling shared by every elementwise op
 # ======================================================================
-
-def _type_name(x):
-    return "Tensor" if isinstance(x, TensorBase) else type(x).__name__
-
 
 @cython.cfunc
 def _value(name: str, x, position: str):
@@ -46,7 +58,15 @@ def _value(name: str, x, position: str):
 
 
 @cython.cfunc
-def _kind_rank(dtype) -> cython.int:
+def _is_operand(x) -> cython.bint:
+    """Can ``x`` stand on the other side of an operator (else NotImplemented)?"""
+    if isinstance(x, (TensorBase, int, float)):
+        return True
+    return isinstance(x, np.generic) and x.dtype.kind in "biuf"
+
+
+@cython.cfunc
+def _category(dtype) -> cython.int:
     k = dtype.kind
     if k == "b":
         return 0
@@ -56,74 +76,143 @@ def _kind_rank(dtype) -> cython.int:
 
 
 @cython.cfunc
-def _promote(x, y):
-    """Cast two arrays (or an array and a Python number) to PyTorch's result dtype."""
-    xa: cython.bint = isinstance(x, np.ndarray)
-    ya: cython.bint = isinstance(y, np.ndarray)
-    if xa and ya:
-        if x.dtype == y.dtype:
-            return x, y
-        rx: cython.int = _kind_rank(x.dtype)
-        ry: cython.int = _kind_rank(y.dtype)
-        if rx != ry:
-            # the higher kind wins outright, whatever the widths
-            if rx > ry:
-                return x, y.astype(x.dtype)
-            return x.astype(y.dtype), y
-        if x.ndim == 0 and y.ndim != 0:
-            return x.astype(y.dtype), y
-        if y.ndim == 0 and x.ndim != 0:
-            return x, y.astype(x.dtype)
-        dtype = np.promote_types(x.dtype, y.dtype)
-        return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
-    if xa:
-        return _promote_scalar(x, y), y
-    if ya:
-        return x, _promote_scalar(y, x)
-    return x, y
+def _promote_types(a, b):
+    """PyTorch's promote_types: a higher category wins outright (int64 with
+    float16 is float16, where numpy would say float64)."""
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    ca: cython.int = _category(a)
+    cb: cython.int = _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
 
 
 @cython.cfunc
-def _promote_scalar(a, number):
-    """An array meeting a Python number: floats keep their width, while
-    integer and bool arrays meet a float as float32 and bool meets an int
-    as int64."""
-    k = a.dtype.kind
-    if k == "f" or k == "c":
-        return a
-    if isinstance(number, float):
-        return a.astype(_DEFAULT_FLOAT)
-    if k == "b" and not isinstance(number, bool):
-        return a.astype(np.int64)
-    return a
+def _combine(higher, lower):
+    """Let a lower-priority group's dtype count only if its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch: cython.int = _category(higher)
+    cl: cython.int = _category(lower)
+    if cl > ch:
+        return _promote_types(higher, lower)
+    return higher
 
 
-def _broadcast_error(name, x, y):
-    sx = np.shape(x)
-    sy = np.shape(y)
-    n = max(len(sx), len(sy))
-    px = (1,) * (n - len(sx)) + tuple(sx)
-    py = (1,) * (n - len(sy)) + tuple(sy)
+@cython.cfunc
+def _number_dtype(x):
+    if isinstance(x, bool):
+        return _BOOL
+    if isinstance(x, int):
+        return _INT64
+    return _DEFAULT_FLOAT
+
+
+@cython.cfunc
+def _result_type(values: tuple):
+    """The dtype of an op on ``values`` (arrays, Python numbers or None)."""
+    dims = None
+    zero_dims = None
+    numbers = None
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, np.ndarray):
+            if v.ndim == 0:
+                zero_dims = _promote_types(zero_dims, v.dtype)
+            else:
+                dims = _promote_types(dims, v.dtype)
+        else:
+            numbers = _promote_types(numbers, _number_dtype(v))
+    return _combine(dims, _combine(zero_dims, numbers))
+
+
+@cython.cfunc
+def _cast(x, dtype):
+    # A Python number is left as is: numpy treats it as weakly typed, so it
+    # takes the array's (already promoted) dtype.
+    if isinstance(x, np.ndarray) and x.dtype != dtype:
+        return x.astype(dtype)
+    return x
+
+
+@cython.cfunc
+def _promote(x, y):
+    """Cast two operands (arrays or numbers) to PyTorch's result dtype."""
+    if isinstance(x, np.ndarray):
+        if isinstance(y, np.ndarray):
+            if x.dtype == y.dtype:
+                return x, y
+        elif _category(x.dtype) == 2 or isinstance(y, bool) or (
+                isinstance(y, int) and _category(x.dtype) == 1):
+            # the common cases: a float tensor and a number, an integer
+            # tensor and an int
+            return x, y
+    elif not isinstance(y, np.ndarray):
+        # two Python numbers (where, clamp): PyTorch makes a default-dtype tensor
+        dtype = _result_type((x, y))
+        return np.asarray(x, dtype), np.asarray(y, dtype)
+    dtype = _result_type((x, y))
+    return _cast(x, dtype), _cast(y, dtype)
+
+
+def _broadcast_error(name, *operands):
+    shapes = [tuple(np.shape(x)) for x in operands]
+    n = max([len(s) for s in shapes])
+    padded = [(1,) * (n - len(s)) + s for s in shapes]
     for d in range(n - 1, -1, -1):
-        if px[d] != py[d] and px[d] != 1 and py[d] != 1:
-            return RuntimeError(
-                f"{name}: the size of tensor a ({px[d]}) must match the size of tensor b "
-                f"({py[d]}) at non-singleton dimension {d} (shapes {format_shape(sx)} and "
-                f"{format_shape(sy)})"
-            )
-    return RuntimeError(f"{name}: shapes {format_shape(sx)} and {format_shape(sy)} do not broadcast")
+        sizes = [p[d] for p in padded if p[d] != 1]
+        for s in sizes:
+            if s != sizes[0]:
+                return RuntimeError(
+                    f"{name}: the size of tensor a ({sizes[0]}) must match the size of tensor b "
+                    f"({s}) at non-singleton dimension {d} (shapes "
+                    f"{', '.join([format_shape(s) for s in shapes])})"
+                )
+    return RuntimeError(
+        f"{name}: shapes {', '.join([format_shape(s) for s in shapes])} do not broadcast"
+    )
+
+
+@cython.cfunc
+def _operands(name: str, input, other):
+    """Both operands as promoted arrays/numbers; at least one must be a tensor."""
+    x = _value(name, input, "input")
+    y = _value(name, other, "other")
+    if not isinstance(input, TensorBase) and not isinstance(other, TensorBase):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    return _promote(x, y)
+
+
+@cython.cfunc
+def _apply(name: str, ufunc, x, y):
+    try:
+        return ufunc(x, y)
+    except ValueError:
+        raise _broadcast_error(name, x, y) from None
+    except OverflowError as e:
+        # a Python int out of range for an integer tensor's dtype
+        raise RuntimeError(f"{name}: {e}") from None
 
 
 @cython.cfunc
 def _binary(name: str, ufunc, input, other):
     """Promote, broadcast and apply ``ufunc``; return the result array."""
-    x = _value(name, input, "input")
-    y = _value(name, other, "other")
-    x, y = _promote(x, y)
-    try:
-        return ufunc(x, y)
-    except ValueError:
-        raise _broadcast_error(name, x, y) from None
+    x, y = _operands(name, input, other)
+    return _apply(name, ufunc, x, y)
+
+
+def _as_tensor(name, x, position="input"):
+    if isinstance(x, TensorBase):
+        return x
+    raise TypeError(f"{name}(): argument '{position}' must be Tensor, not {type(x).__name__}")
 
 
 @cython.cfunc
@@ -135,49 +224,124 @@ def _float_values(t: TensorBase):
     return data.astype(_DEFAULT_FLOAT)
 
 
-def _as_tensor(name, x):
-    if isinstance(x, TensorBase):
-        return x
-    raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+@cython.cfunc
+def _is_bool(x) -> cython.bint:
+    return isinstance(x, bool) or (isinstance(x, np.ndarray) and x.dtype == _BOOL)
 
 
 # ======================================================================
 # Arithmetic
 # ======================================================================
 
+@cython.cfunc
+def _scaled(name: str, y, alpha, x):
+    """``alpha * y`` for add/sub (``x``, the other promoted operand, gives
+    the dtype), refusing a float alpha on integer operands."""
+    dtype = y.dtype if isinstance(y, np.ndarray) else x.dtype
+    if _category(dtype) != 2 and isinstance(alpha, float):
+        raise RuntimeError(
+            f"{name}: For integral input tensors, argument alpha must not be a floating point "
+            "number."
+        )
+    if not isinstance(y, np.ndarray):
+        # keep a number a Python number (a numpy scalar would be strongly typed)
+        return y * alpha
+    return _apply(name, np.multiply, y, alpha)
+
+
 def add(input, other, alpha=1):
-    """``input + alpha * other`` with broadcasting."""
+    """``input + alpha * other`` with broadcasting.
+
+    Args:
+        input, other: tensors or Python numbers (at least one a tensor).
+        alpha: a number multiplying ``other``.
+
+    Example:
+        >>> autograd.add(autograd.tensor([1., 2.]), 3.)
+        tensor([4., 5.])
+    """
+    x, y = _operands("add", input, other)
     if alpha != 1:
-        other = mul(other, alpha)
-    out = make(_binary("add", np.add, input, other))
-    record(out, "AddBackward0", _add_backward, (input, other), ())
+        y = _scaled("add", y, alpha, x)
+    out = make(_apply("add", np.add, x, y))
+    record(out, "AddBackward0", _add_backward, (input, other), (), False, alpha)
     return out
 
 
 def _add_backward(ctx, grad):
-    return (grad, grad)
+    alpha = ctx.attrs
+    gb = None
+    if ctx.needs_input_grad[1]:
+        gb = grad if alpha == 1 else mul(grad, alpha)
+    return (grad, gb)
+
+
+@cython.cfunc
+def _check_bool_sub(name: str, x, y):
+    if _is_bool(x) and _is_bool(y):
+        raise RuntimeError(
+            f"{name}: Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
 
 
 def sub(input, other, alpha=1):
-    """``input - alpha * other`` with broadcasting."""
+    """``input - alpha * other`` with broadcasting.
+
+    Example:
+        >>> autograd.tensor([3., 4.]) - 1
+        tensor([2., 3.])
+    """
+    x, y = _operands("sub", input, other)
+    _check_bool_sub("sub", x, y)
     if alpha != 1:
-        other = mul(other, alpha)
-    out = make(_binary("sub", np.subtract, input, other))
-    record(out, "SubBackward0", _sub_backward, (input, other), ())
+        y = _scaled("sub", y, alpha, x)
+    out = make(_apply("sub", np.subtract, x, y))
+    record(out, "SubBackward0", _sub_backward, (input, other), (), False, alpha)
     return out
 
 
 def _sub_backward(ctx, grad):
-    return (grad, neg(grad) if ctx.needs_input_grad[1] else None)
+    alpha = ctx.attrs
+    gb = None
+    if ctx.needs_input_grad[1]:
+        gb = neg(grad) if alpha == 1 else mul(grad, -alpha)
+    return (grad, gb)
 
 
-def rsub(input, other):
-    """``other - input`` (the reflected ``-``)."""
-    return sub(other, input)
+def rsub(input, other, alpha=1):
+    """``other - alpha * input`` (the reflected ``-``).
+
+    Example:
+        >>> 1 - autograd.tensor([3., 4.])
+        tensor([-2., -3.])
+    """
+    x, y = _operands("rsub", input, other)
+    _check_bool_sub("rsub", x, y)
+    if alpha != 1:
+        x = _scaled("rsub", x, alpha, y)
+    out = make(_apply("rsub", np.subtract, y, x))
+    # PyTorch names the node by whether ``other`` was a number.
+    node = "RsubBackward0" if isinstance(other, TensorBase) else "RsubBackward1"
+    record(out, node, _rsub_backward, (input, other), (), False, alpha)
+    return out
+
+
+def _rsub_backward(ctx, grad):
+    alpha = ctx.attrs
+    ga = None
+    if ctx.needs_input_grad[0]:
+        ga = neg(grad) if alpha == 1 else mul(grad, -alpha)
+    return (ga, grad)
 
 
 def mul(input, other):
-    """Elementwise product with broadcasting."""
+    """Elementwise product with broadcasting.
+
+    Example:
+        >>> autograd.tensor([1., 2.]) * autograd.tensor([3., 4.])
+        tensor([3., 8.])
+    """
     out = make(_binary("mul", np.multiply, input, other))
     record(out, "MulBackward0", _mul_backward, (input, other), (input, other))
     return out
@@ -190,20 +354,20 @@ def _mul_backward(ctx, grad):
 
 
 def div(input, other):
-    """True division with broadcasting (integer operands give float32)."""
-    x = _value("div", input, "input")
-    y = _value("div", other, "other")
-    if isinstance(x, np.ndarray) and not is_float_dtype(x.dtype) and not (
-            isinstance(y, np.ndarray) and is_float_dtype(y.dtype)):
-        x = x.astype(_DEFAULT_FLOAT)
-    elif isinstance(y, np.ndarray) and not is_float_dtype(y.dtype) and not (
-            isinstance(x, np.ndarray) and is_float_dtype(x.dtype)):
-        y = y.astype(_DEFAULT_FLOAT)
-    x, y = _promote(x, y)
-    try:
-        values = np.true_divide(x, y)
-    except ValueError:
-        raise _broadcast_error("div", x, y) from None
+    """True division with broadcasting (integer operands give float32).
+
+    Example:
+        >>> autograd.tensor([1, 2]) / 2
+        tensor([0.5000, 1.0000])
+    """
+    x, y = _operands("div", input, other)
+    xa: cython.bint = isinstance(x, np.ndarray)
+    if _category(x.dtype if xa else y.dtype) != 2:
+        x = _cast(x, _DEFAULT_FLOAT)
+        y = _cast(y, _DEFAULT_FLOAT)
+    # NOTE: division by zero gives inf/nan silently, as in PyTorch.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = _apply("div", np.true_divide, x, y)
     out = make(values)
     record(out, "DivBackward0", _div_backward, (input, other), (input, other))
     return out
@@ -217,15 +381,52 @@ def _div_backward(ctx, grad):
     return (ga, gb)
 
 
+def reciprocal(input):
+    """Elementwise ``1 / input`` (float32 for integer tensors).
+
+    Example:
+        >>> autograd.tensor([2., 4.]).reciprocal()
+        tensor([0.5000, 0.2500])
+    """
+    input = _as_tensor("reciprocal", input)
+    with np.errstate(divide="ignore"):
+        values = np.reciprocal(_float_values(input))
+    out = make(values)
+    record(out, "ReciprocalBackward0", _reciprocal_backward, (input,), (), True)
+    return out
+
+
+def _reciprocal_backward(ctx, grad):
+    y = ctx.result
+    return (mul(grad, neg(mul(y, y))),)
+
+
 def rdiv(input, other):
-    """``other / input`` (the reflected ``/``)."""
-    return div(other, input)
+    """``other / input`` (the reflected ``/``), as PyTorch computes it:
+    ``input.reciprocal() * other``.
+
+    Example:
+        >>> 1 / autograd.tensor([2., 4.])
+        tensor([0.5000, 0.2500])
+    """
+    return mul(reciprocal(input), other)
 
 
 def neg(input):
-    """``-input``."""
+    """``-input``.
+
+    Example:
+        >>> -autograd.tensor([1., -2.])
+        tensor([-1.,  2.])
+    """
     input = _as_tensor("neg", input)
-    out = make(np.negative(input._data))
+    data = input._data
+    if data.dtype == _BOOL:
+        raise RuntimeError(
+            "neg: Negation, the `-` operator, on a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    out = make(np.negative(data))
     record(out, "NegBackward0", _neg_backward, (input,), ())
     return out
 
@@ -235,17 +436,30 @@ def _neg_backward(ctx, grad):
 
 
 def pow(input, exponent):
-    """``input ** exponent``; either side may be a Python number."""
+    """``input ** exponent``; either side may be a Python number.
+
+    Example:
+        >>> autograd.tensor([2., 3.]) ** 2
+        tensor([4., 9.])
+    """
     if isinstance(input, TensorBase) and isinstance(exponent, (int, float)) \
             and not isinstance(exponent, bool):
-        data = (cython.cast(TensorBase, input))._data
-        if not is_float_dtype(data.dtype) and isinstance(exponent, float):
-            data = data.astype(_DEFAULT_FLOAT)
+        data = _promote(input._data, exponent)[0]
+        if data.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
         out = make(_scalar_power(data, exponent))
         record(out, "PowBackward0", _pow_scalar_backward, (input,), (input,), False, exponent)
         return out
-    out = make(_binary("pow", np.power, input, exponent))
-    record(out, "PowBackward1", _pow_backward, (input, exponent), (input, exponent), True)
+    x, y = _operands("pow", input, exponent)
+    if _category(x.dtype if isinstance(x, np.ndarray) else y.dtype) == 1 and np.any(np.less(y, 0)):
+        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = _apply("pow", np.power, x, y)
+    out = make(values)
+    if isinstance(input, TensorBase):
+        record(out, "PowBackward1", _pow_backward, (input, exponent), (input, exponent), True)
+    else:
+        record(out, "PowBackward2", _rpow_backward, (input, exponent), (exponent,), True, input)
     return out
 
 
@@ -259,7 +473,8 @@ def _scalar_power(data, exponent):
         return data * data * data
     if exponent == 1:
         return data.copy()
-    return np.power(data, exponent)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.power(data, exponent)
 
 
 def _pow_scalar_backward(ctx, grad):
@@ -267,41 +482,91 @@ def _pow_scalar_backward(ctx, grad):
     p = ctx.attrs
     if p == 0:
         return (mul(grad, 0.0),)
+    if p == 2:
+        return (mul(grad, mul(a, 2.0)),)
     return (mul(grad, mul(pow(a, p - 1), p)),)
 
 
+@cython.cfunc
+def _data(x):
+    """The array behind a tensor, or the number itself."""
+    if isinstance(x, TensorBase):
+        return (cython.cast(TensorBase, x))._data
+    return x
+
+
 def _pow_backward(ctx, grad):
+    # NOTE: 0 * inf and log(0) arise at a == 0 and are masked out below;
+    # numpy must not warn about them.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _pow_backward_formula(ctx, grad)
+
+
+def _pow_backward_formula(ctx, grad):
     a, b = ctx.saved
     needs = ctx.needs_input_grad
     ga = gb = None
     if needs[0]:
-        # d/da a**b = b * a**(b-1)
-        ga = mul(grad, mul(b, pow(a, sub(b, 1))))
+        # d/da a**b = b * a**(b-1), taken as 0 where b == 0 (even at a == 0)
+        ga = where(make(np.equal(_data(b), 0)), 0.0, mul(grad, mul(b, pow(a, sub(b, 1)))))
     if needs[1]:
-        # d/db a**b = a**b * log(a), taken as 0 where a == 0 (as PyTorch does)
+        # d/db a**b = a**b * log(a), taken as 0 where a == 0 and b >= 0
+        zero_base = make(np.logical_and(np.equal(_data(a), 0), np.greater_equal(_data(b), 0)))
         result = ctx.result
-        safe_log = log(where(_eq_zero(a), 1.0, a))
-        gb = mul(grad, mul(result, safe_log))
+        base = a
+        dtype = (cython.cast(TensorBase, result))._data.dtype
+        if isinstance(a, TensorBase) and (cython.cast(TensorBase, a))._data.dtype != dtype:
+            # log in the result's precision, as PyTorch does
+            base = to_dtype(a, dtype)
+        gb = where(zero_base, 0.0, mul(grad, mul(result, log(base))))
     return (ga, gb)
 
 
+def _rpow_backward(ctx, grad):
+    # d/db base**b = base**b * log(base); PyTorch takes it as 0 for base 0 and b >= 0
+    if not ctx.needs_input_grad[1]:
+        return (None, None)
+    base = ctx.attrs
+    if base == 0:
+        (b,) = ctx.saved
+        zero_base = make(np.greater_equal((cython.cast(TensorBase, b))._data, 0))
+        with np.errstate(invalid="ignore"):
+            return (None, where(zero_base, 0.0, mul(grad, mul(ctx.result, -np.inf))))
+    log_base = 0.0
+    with np.errstate(invalid="ignore"):
+        log_base = float(np.log(base))   # nan for a negative base, as in PyTorch
+    return (None, mul(grad, mul(ctx.result, log_base)))
+
+
 def rpow(input, other):
-    """``other ** input`` (the reflected ``**``)."""
+    """``other ** input`` (the reflected ``**``).
+
+    Example:
+        >>> 2 ** autograd.tensor([1., 3.])
+        tensor([2., 8.])
+    """
     return pow(other, input)
-
-
-def _eq_zero(x):
-    if isinstance(x, TensorBase):
-        return make(np.equal((cython.cast(TensorBase, x))._data, 0))
-    return make(np.asarray(x == 0))
 
 
 # ======================================================================
 # Unary math
 # ======================================================================
 
+@cython.cfunc
+def _unary_float(name: str, ufunc, input):
+    """``ufunc`` of a tensor's values as floats (domain errors give nan/inf silently)."""
+    t: TensorBase = _as_tensor(name, input)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ufunc(_float_values(t))
+
+
 def exp(input):
-    """Elementwise e**x."""
+    """Elementwise e**x.
+
+    Example:
+        >>> autograd.tensor([0., 1.]).exp()
+        tensor([1.0000, 2.7183])
+    """
     input = _as_tensor("exp", input)
     out = make(np.exp(_float_values(input)))
     record(out, "ExpBackward0", _exp_backward, (input,), (), True)
@@ -313,9 +578,13 @@ def _exp_backward(ctx, grad):
 
 
 def log(input):
-    """Elementwise natural logarithm."""
-    input = _as_tensor("log", input)
-    out = make(np.log(_float_values(input)))
+    """Elementwise natural logarithm (nan below 0, -inf at 0).
+
+    Example:
+        >>> autograd.tensor([1., 4.]).log()
+        tensor([0.0000, 1.3863])
+    """
+    out = make(_unary_float("log", np.log, input))
     record(out, "LogBackward0", _log_backward, (input,), (input,))
     return out
 
@@ -325,8 +594,65 @@ def _log_backward(ctx, grad):
     return (div(grad, a),)
 
 
+def sqrt(input):
+    """Elementwise square root (nan below 0).
+
+    Example:
+        >>> autograd.tensor([4., 9.]).sqrt()
+        tensor([2., 3.])
+    """
+    out = make(_unary_float("sqrt", np.sqrt, input))
+    record(out, "SqrtBackward0", _sqrt_backward, (input,), (), True)
+    return out
+
+
+def _sqrt_backward(ctx, grad):
+    return (div(grad, mul(ctx.result, 2.0)),)
+
+
+def sin(input):
+    """Elementwise sine.
+
+    Example:
+        >>> autograd.tensor([0.]).sin()
+        tensor([0.])
+    """
+    input = _as_tensor("sin", input)
+    out = make(np.sin(_float_values(input)))
+    record(out, "SinBackward0", _sin_backward, (input,), (input,))
+    return out
+
+
+def _sin_backward(ctx, grad):
+    (a,) = ctx.saved
+    return (mul(grad, cos(a)),)
+
+
+def cos(input):
+    """Elementwise cosine.
+
+    Example:
+        >>> autograd.tensor([0.]).cos()
+        tensor([1.])
+    """
+    input = _as_tensor("cos", input)
+    out = make(np.cos(_float_values(input)))
+    record(out, "CosBackward0", _cos_backward, (input,), (input,))
+    return out
+
+
+def _cos_backward(ctx, grad):
+    (a,) = ctx.saved
+    return (mul(grad, neg(sin(a))),)
+
+
 def tanh(input):
-    """Elementwise hyperbolic tangent."""
+    """Elementwise hyperbolic tangent.
+
+    Example:
+        >>> autograd.tensor([0.]).tanh()
+        tensor([0.])
+    """
     input = _as_tensor("tanh", input)
     out = make(np.tanh(_float_values(input)))
     record(out, "TanhBackward0", _tanh_backward, (input,), (), True)
@@ -338,12 +664,321 @@ def _tanh_backward(ctx, grad):
     return (mul(grad, rsub(mul(y, y), 1.0)),)
 
 
+def sigmoid(input):
+    """Elementwise logistic function ``1 / (1 + exp(-x))``.
+
+    Example:
+        >>> autograd.tensor([0.]).sigmoid()
+        tensor([0.5000])
+    """
+    input = _as_tensor("sigmoid", input)
+    x = _float_values(input)
+    # exp(-|x|) never overflows, and e / (1 + e) keeps tiny results for
+    # very negative x (1 / (1 + exp(-x)) would overflow there).
+    e = np.exp(-np.abs(x))
+    values = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    out = make(values)
+    record(out, "SigmoidBackward0", _sigmoid_backward, (input,), (), True)
+    return out
+
+
+def _sigmoid_backward(ctx, grad):
+    y = ctx.result
+    return (mul(grad, mul(y, rsub(y, 1.0))),)
+
+
+def abs(input):
+    """Elementwise absolute value (its gradient at 0 is 0, as in PyTorch).
+
+    Example:
+        >>> autograd.tensor([-1.5, 2.]).abs()
+        tensor([1.5000, 2.0000])
+    """
+    input = _as_tensor("abs", input)
+    data = input._data
+    if data.dtype == _BOOL:
+        raise NotImplementedError("\"abs\" not implemented for 'Bool'")
+    out = make(np.abs(data))
+    record(out, "AbsBackward0", _abs_backward, (input,), (input,))
+    return out
+
+
+def _abs_backward(ctx, grad):
+    (a,) = ctx.saved
+    d = (cython.cast(TensorBase, a))._data
+    # sign(x) with sign(0) = sign(nan) = 0
+    return (mul(grad, make(np.subtract(d > 0, d < 0, dtype=d.dtype))),)
+
+
+def relu(input):
+    """Elementwise ``max(x, 0)`` (its gradient at 0 is 0, as in PyTorch).
+
+    Example:
+        >>> autograd.tensor([-1., 2.]).relu()
+        tensor([0., 2.])
+    """
+    input = _as_tensor("relu", input)
+    data = input._data
+    if data.dtype == _BOOL:
+        raise RuntimeError("relu: Boolean inputs not supported for relu")
+    out = make(np.maximum(data, 0))
+    record(out, "ReluBackward0", _relu_backward, (input,), (), True)
+    return out
+
+
+def _relu_backward(ctx, grad):
+    y = (cython.cast(TensorBase, ctx.result))._data
+    # PyTorch zeroes the gradient where result <= 0, so nan passes it on.
+    return (where(make(y <= 0), 0.0, grad),)
+
+
+# ======================================================================
+# clamp / maximum / minimum
+# ======================================================================
+
+def clamp(input, min=None, max=None):
+    """Limit every element to ``[min, max]`` (``min(max(x, min), max)``).
+
+    Args:
+        min, max: numbers or tensors (broadcast against ``input``); one may
+            be None.  When ``min > max`` every element becomes ``max``.
+
+    The gradient passes where ``min <= x <= max`` (so nowhere when
+    ``min > max``); tensor bounds get the gradient where they are the result.
+
+    Example:
+        >>> autograd.tensor([-1., 0.5, 2.]).clamp(0, 1)
+        tensor([0.0000, 0.5000, 1.0000])
+    """
+    input = _as_tensor("clamp", input)
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    lo = None if min is None else _value("clamp", min, "min")
+    hi = None if max is None else _value("clamp", max, "max")
+    x = input._data
+    dtype = _result_type((x, lo, hi))
+    x = _cast(x, dtype)
+    lo = _cast(lo, dtype)
+    hi = _cast(hi, dtype)
+    values = x
+    try:
+        if lo is not None:
+            values = np.maximum(values, lo)
+        if hi is not None:
+            values = np.minimum(values, hi)
+    except ValueError:
+        raise _broadcast_error("clamp", *[v for v in (x, lo, hi) if v is not None]) from None
+    except OverflowError as e:
+        raise RuntimeError(f"clamp: {e}") from None
+    out = make(values)
+    if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+        record(out, "ClampBackward0", _clamp_tensor_backward, (input, min, max),
+               (input, min, max))
+    else:
+        record(out, "ClampBackward1", _clamp_backward, (input,), (input,), False, (lo, hi))
+    return out
+
+
+@cython.cfunc
+def _inside(x, lo, hi):
+    """Where ``lo <= x <= hi`` (a missing bound always holds; nan never does)."""
+    if lo is None:
+        return np.less_equal(x, hi)
+    if hi is None:
+        return np.greater_equal(x, lo)
+    return np.logical_and(np.greater_equal(x, lo), np.less_equal(x, hi))
+
+
+def _clamp_backward(ctx, grad):
+    (a,) = ctx.saved
+    lo, hi = ctx.attrs
+    mask = _inside((cython.cast(TensorBase, a))._data, lo, hi)
+    return (where(make(mask), grad, 0.0),)
+
+
+def _clamp_tensor_backward(ctx, grad):
+    a, mn, mx = ctx.saved
+    needs = ctx.needs_input_grad
+    x = (cython.cast(TensorBase, a))._data
+    lo = None if mn is None else _data(mn)
+    hi = None if mx is None else _data(mx)
+    ga = gmin = gmax = None
+    if needs[0]:
+        ga = where(make(_inside(x, lo, hi)), grad, 0.0)
+    if needs[1]:
+        # min is the result where x < min, unless max overrides it (min > max)
+        mask = np.less(x, lo)
+        if hi is not None:
+            mask = np.logical_and(mask, np.less(lo, hi))
+        gmin = where(make(mask), grad, 0.0)
+    if needs[2]:
+        mask = np.greater(x, hi)
+        if lo is not None:
+            mask = np.logical_or(mask, np.less(hi, lo))
+        gmax = where(make(mask), grad, 0.0)
+    return (ga, gmin, gmax)
+
+
+def clip(input, min=None, max=None):
+    """Alias of ``clamp``."""
+    return clamp(input, min, max)
+
+
+def maximum(input, other):
+    """Elementwise larger of two tensors (nan if either is nan).
+
+    Where the two are equal each gets half of the gradient, as in PyTorch.
+
+    Example:
+        >>> autograd.maximum(autograd.tensor([1., 4.]), autograd.tensor([3., 2.]))
+        tensor([3., 4.])
+    """
+    _as_tensor("maximum", input)
+    _as_tensor("maximum", other, "other")
+    out = make(_binary("maximum", np.maximum, input, other))
+    record(out, "MaximumBackward0", _maximum_backward, (input, other), (input, other))
+    return out
+
+
+def minimum(input, other):
+    """Elementwise smaller of two tensors (nan if either is nan).
+
+    Example:
+        >>> autograd.minimum(autograd.tensor([1., 4.]), autograd.tensor([3., 2.]))
+        tensor([1., 2.])
+    """
+    _as_tensor("minimum", input)
+    _as_tensor("minimum", other, "other")
+    out = make(_binary("minimum", np.minimum, input, other))
+    record(out, "MinimumBackward0", _minimum_backward, (input, other), (input, other))
+    return out
+
+
+@cython.cfunc
+def _extreme_backward(ctx, grad, input_loses, other_loses):
+    # Ties split the gradient evenly; an element gets none where the other
+    # side wins.  With a nan neither side "wins", so both get all of it.
+    a, b = ctx.saved
+    x, y = _promote((cython.cast(TensorBase, a))._data, (cython.cast(TensorBase, b))._data)
+    needs = ctx.needs_input_grad
+    shared = where(make(np.equal(x, y)), mul(grad, 0.5), grad)
+    ga = where(make(input_loses(x, y)), 0.0, shared) if needs[0] else None
+    gb = where(make(other_loses(x, y)), 0.0, shared) if needs[1] else None
+    return (ga, gb)
+
+
+def _maximum_backward(ctx, grad):
+    return _extreme_backward(ctx, grad, np.less, np.greater)
+
+
+def _minimum_backward(ctx, grad):
+    return _extreme_backward(ctx, grad, np.greater, np.less)
+
+
+# ======================================================================
+# Comparisons and logical ops (bool results, never differentiable)
+# ======================================================================
+
+def eq(input, other):
+    """Elementwise ``input == other`` as a bool tensor.
+
+    Example:
+        >>> autograd.tensor([1., 2.]) == 2
+        tensor([False,  True])
+    """
+    return make(_binary("eq", np.equal, input, other))
+
+
+def ne(input, other):
+    """Elementwise ``input != other`` as a bool tensor."""
+    return make(_binary("ne", np.not_equal, input, other))
+
+
+def lt(input, other):
+    """Elementwise ``input < other`` as a bool tensor."""
+    return make(_binary("lt", np.less, input, other))
+
+
+def le(input, other):
+    """Elementwise ``input <= other`` as a bool tensor."""
+    return make(_binary("le", np.less_equal, input, other))
+
+
+def gt(input, other):
+    """Elementwise ``input > other`` as a bool tensor.
+
+    Example:
+        >>> autograd.tensor([1, 3]) > 2.5
+        tensor([False,  True])
+    """
+    return make(_binary("gt", np.greater, input, other))
+
+
+def ge(input, other):
+    """Elementwise ``input >= other`` as a bool tensor."""
+    return make(_binary("ge", np.greater_equal, input, other))
+
+
+# Operators give foreign types a chance (``t == None`` is False, as in
+# PyTorch) by returning NotImplemented instead of raising.
+def _eq_operator(input, other):
+    return eq(input, other) if _is_operand(other) else NotImplemented
+
+
+def _ne_operator(input, other):
+    return ne(input, other) if _is_operand(other) else NotImplemented
+
+
+def _lt_operator(input, other):
+    return lt(input, other) if _is_operand(other) else NotImplemented
+
+
+def _le_operator(input, other):
+    return le(input, other) if _is_operand(other) else NotImplemented
+
+
+def _gt_operator(input, other):
+    return gt(input, other) if _is_operand(other) else NotImplemented
+
+
+def _ge_operator(input, other):
+    return ge(input, other) if _is_operand(other) else NotImplemented
+
+
+def logical_not(input):
+    """Elementwise ``not`` as a bool tensor (nonzero counts as True).
+
+    Example:
+        >>> autograd.tensor([True, False]).logical_not()
+        tensor([False,  True])
+    """
+    input = _as_tensor("logical_not", input)
+    return make(np.logical_not(input._data))
+
+
+def bitwise_not(input):
+    """Elementwise ``~``: logical not for bool tensors, bit flip for integers.
+
+    Example:
+        >>> ~autograd.tensor([True, False])
+        tensor([False,  True])
+    """
+    input = _as_tensor("bitwise_not", input)
+    data = input._data
+    if _category(data.dtype) == 2:
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
+    return make(np.invert(data))
+
+
 # ======================================================================
 # Casts and selection
 # ======================================================================
 
 def to_dtype(input, dtype):
     """Cast to a numpy dtype; a float-to-float cast stays differentiable."""
+    input = _as_tensor("to", input)
     dtype = np.dtype(dtype)
     if input._data.dtype == dtype:
         return input
@@ -359,47 +994,96 @@ def _to_dtype_backward(ctx, grad):
 
 
 def where(condition, input, other):
-    """Pick ``input`` where ``condition`` holds and ``other`` elsewhere."""
+    """Pick ``input`` where ``condition`` holds and ``other`` elsewhere.
+
+    Args:
+        condition: a bool tensor, broadcast with ``input`` and ``other``.
+        input, other: tensors or Python numbers.
+
+    Example:
+        >>> x = autograd.tensor([-1., 2.])
+        >>> autograd.where(x > 0, x, 0.)
+        tensor([0., 2.])
+    """
     if not isinstance(condition, TensorBase):
-        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
+        raise TypeError(
+            f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}"
+        )
     cond = (cython.cast(TensorBase, condition))._data
-    if cond.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+    if cond.dtype != _BOOL:
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_torch_dtype_name(cond.dtype)}"
+        )
     x = _value("where", input, "input")
     y = _value("where", other, "other")
     x, y = _promote(x, y)
     try:
         values = np.where(cond, x, y)
     except ValueError:
-        raise RuntimeError(
-            f"where: shapes {format_shape(np.shape(cond))}, {format_shape(np.shape(x))} and "
-            f"{format_shape(np.shape(y))} do not broadcast"
-        ) from None
+        raise _broadcast_error("where", cond, x, y) from None
     out = make(values)
-    record(out, "WhereBackward0", _where_backward, (input, other), (condition,))
+    record(out, "WhereBackward0", _where_backward, (condition, input, other), (condition,))
     return out
 
 
 def _where_backward(ctx, grad):
     (condition,) = ctx.saved
     needs = ctx.needs_input_grad
-    ga = where(condition, grad, 0.0) if needs[0] else None
-    gb = where(condition, 0.0, grad) if needs[1] else None
-    return (ga, gb)
+    ga = where(condition, grad, 0.0) if needs[1] else None
+    gb = where(condition, 0.0, grad) if needs[2] else None
+    return (None, ga, gb)
+
+
+def _where_method(input, condition, other):
+    # ``x.where(condition, y)`` is ``where(condition, x, y)``
+    return where(condition, input, other)
 
 
 register_ops(add=add, to_dtype=to_dtype)
 
-__all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "where"]
+__all__ = [
+    "add", "sub", "rsub", "mul", "div", "reciprocal", "neg", "pow", "exp", "log", "sqrt",
+    "sin", "cos", "tanh", "sigmoid", "abs", "relu", "clamp", "clip", "maximum", "minimum",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "bitwise_not", "where",
+]
 # Tensor methods (and operators) that are these functions, by method name.
 TENSOR_METHODS = {
     "add": add,
     "sub": sub,
     "mul": mul,
     "div": div,
+    "reciprocal": reciprocal,
     "neg": neg,
     "pow": pow,
     "exp": exp,
     "log": log,
+    "sqrt": sqrt,
+    "sin": sin,
+    "cos": cos,
     "tanh": tanh,
+    "sigmoid": sigmoid,
+    "abs": abs,
+    "__abs__": abs,
+    "relu": relu,
+    "clamp": clamp,
+    "clip": clip,
+    "maximum": maximum,
+    "minimum": minimum,
+    "eq": eq,
+    "ne": ne,
+    "lt": lt,
+    "le": le,
+    "gt": gt,
+    "ge": ge,
+    "__eq__": _eq_operator,
+    "__ne__": _ne_operator,
+    "__lt__": _lt_operator,
+    "__le__": _le_operator,
+    "__gt__": _gt_operator,
+    "__ge__": _ge_operator,
+    "logical_not": logical_not,
+    "bitwise_not": bitwise_not,
+    "__invert__": bitwise_not,
+    "where": _where_method,
 }

@@ -36,7 +36,7 @@ class TensorBase:
             )
         if value and not is_float_dtype(self._data.dtype):
             raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients "
+                "Only Tensors of floating point and complex dtype can require gradients "
                 f"(got dtype {self._data.dtype})"
             )
         self._requires_grad = value
@@ -63,14 +63,16 @@ class TensorBase:
                 )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: grad of shape "
-                    f"{format_shape(value._data.shape)} for a tensor of shape "
-                    f"{format_shape(self._data.shape)}"
+                    f"attempting to assign a gradient of size "
+                    f"'{format_shape(value._data.shape)}' to a tensor of size "
+                    f"'{format_shape(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size"
                 )
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
-                    f"assigned grad has data of a different type: {value._data.dtype} "
-                    f"for a tensor of type {self._data.dtype}"
+                    f"attempting to assign a gradient with dtype '{value._data.dtype}' to a "
+                    f"tensor with dtype '{self._data.dtype}'. Please ensure that the "
+                    "gradient and the tensor have the same dtype"
                 )
         self._grad = value
 
@@ -92,9 +94,18 @@ class TensorBase:
         return self._data.size
 
     def size(self, dim=None):
+        shape = self._data.shape
         if dim is None:
-            return self._data.shape
-        return self._data.shape[dim]
+            return shape
+        n = len(shape)
+        if n == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        if not -n <= dim < n:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                f"but got {dim})"
+            )
+        return shape[dim]
 
     def numpy(self):
         """Return the values as a numpy array sharing this tensor's memory."""
@@ -145,7 +156,9 @@ class TensorBase:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} elements is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size > 1 else
+                "Boolean value of Tensor with no values is ambiguous"
             )
         return bool(self._data.reshape(-1)[0])
 

@@ -1,26 +1,56 @@
-"""engine/pointwise_ops.py: every elementwise op through the shared checks."""
+"""engine/pointwise_ops.py: every elementwise op through the shared checks,
+plus type promotion, errors, comparisons and PyTorch's choices at kinks."""
+import warnings
+
 import numpy as np
 import pytest
 
+import autograd
 from tests.op_harness import (
     Arg, OpCase, Sample, check_gradcheck, check_parity, check_zero_size, nc, op_params,
     randn,
 )
 
 
-def _binary_samples(low=None, high=None):
+# ======================================================================
+# samples
+# ======================================================================
+
+def _away(rng, *shape, kinks=(0.0,), gap=0.2, low=-2.0, high=2.0):
+    """Uniform values in [low, high] pushed at least ``gap`` from every kink,
+    so finite differences never straddle one."""
+    x = rng.uniform(low, high, size=shape)
+    for k in kinks:
+        close = np.abs(x - k) < gap
+        x = np.where(close, np.where(x >= k, k + gap, k - gap) + (x - k), x)
+    return x
+
+
+def _binary_samples(low=None, high=None, maker=None):
     def samples(rng):
-        r = lambda *s: randn(rng, *s, low=low, high=high)
+        r = maker(rng) if maker else (lambda *s: randn(rng, *s, low=low, high=high))
         return [
             Sample((Arg(r(3, 4)), Arg(r(3, 4))), name="same"),
             Sample((Arg(r(3, 4)), Arg(r(4))), name="broadcast-row"),
             Sample((Arg(r(3, 1)), Arg(r(1, 4))), name="broadcast-both"),
             Sample((Arg(r(2, 3, 4)), Arg(r(3, 1))), name="broadcast-3d"),
             Sample((nc(r(4, 3)), Arg(r(4, 3))), name="noncontiguous"),
+            Sample((Arg(r(3, 4)), nc(r(3, 4))), name="noncontiguous-other"),
             Sample((Arg(r(1)), Arg(r(5))), name="size1"),
             Sample((Arg(r()), Arg(r(2, 3))), name="scalar-tensor"),
-            Sample((Arg(r(3)), 1.5), name="python-float"),
+            Sample((Arg(r(2, 3)), Arg(r())), name="tensor-scalar"),
+            Sample((Arg(r()), Arg(r())), name="both-0d"),
             Sample((Arg(r(3)), Arg(r(3), requires_grad=False)), name="one-requires-grad"),
+        ]
+    return samples
+
+
+def _with_numbers(samples_fn, number=1.5):
+    """``samples_fn``'s samples plus a Python number on either side."""
+    def samples(rng):
+        return samples_fn(rng) + [
+            Sample((Arg(rng.uniform(0.5, 2.0, 3)), number), name="python-number-right"),
+            Sample((number, Arg(rng.uniform(0.5, 2.0, (2, 3)))), name="python-number-left"),
         ]
     return samples
 
@@ -29,45 +59,136 @@ def _binary_zero(rng):
     return [
         Sample((Arg(randn(rng, 0, 3)), Arg(randn(rng, 3))), name="zero-rows"),
         Sample((Arg(randn(rng, 2, 0)), Arg(randn(rng, 1, 0))), name="zero-cols"),
+        Sample((Arg(randn(rng, 0)), Arg(randn(rng))), name="zero-and-0d"),
     ]
 
 
-def _unary_samples(low=None, high=None):
+def _unary_samples(low=None, high=None, maker=None):
     def samples(rng):
-        r = lambda *s: randn(rng, *s, low=low, high=high)
+        r = maker(rng) if maker else (lambda *s: randn(rng, *s, low=low, high=high))
         return [
             Sample((Arg(r(3, 4)),), name="2d"),
+            Sample((Arg(r(2, 3, 4)),), name="3d"),
             Sample((nc(r(4, 3)),), name="noncontiguous"),
+            Sample((nc(r(5)),), name="noncontiguous-1d"),
             Sample((Arg(r()),), name="0d"),
             Sample((Arg(r(1)),), name="size1"),
+            Sample((Arg(r(1, 3, 1)),), name="size1-dims"),
         ]
     return samples
 
 
 def _unary_zero(rng):
-    return [Sample((Arg(randn(rng, 0, 2)),), name="zero")]
+    return [
+        Sample((Arg(randn(rng, 0, 2)),), name="zero"),
+        Sample((Arg(randn(rng, 0)),), name="zero-1d"),
+    ]
+
+
+def _away_from(*kinks):
+    return lambda rng: (lambda *s: _away(rng, *s, kinks=kinks))
+
+
+def _clamp_tensor_samples(rng):
+    # x in three bands well clear of every bound: lo in [-1, -0.5], hi in [0.5, 1]
+    def x(*s):
+        band = rng.integers(0, 3, size=s)
+        return np.asarray(np.choose(band, [rng.uniform(-2, -1.2, s), rng.uniform(-0.3, 0.3, s),
+                                           rng.uniform(1.2, 2, s)]))
+    lo = lambda *s: np.asarray(rng.uniform(-1, -0.5, s))
+    hi = lambda *s: np.asarray(rng.uniform(0.5, 1, s))
+    return [
+        Sample((Arg(x(3, 4)), Arg(lo(3, 4)), Arg(hi(3, 4))), name="same"),
+        Sample((Arg(x(3, 4)), Arg(lo(4)), Arg(hi(3, 1))), name="broadcast"),
+        Sample((nc(x(4, 3)), Arg(lo()), nc(hi(4, 3))), name="noncontiguous-0d-min"),
+        Sample((Arg(x(5)), Arg(lo(1)), Arg(hi(1))), name="size1-bounds"),
+        Sample((Arg(x()), Arg(lo()), Arg(hi())), name="0d"),
+        Sample((Arg(x(3)), Arg(lo(3), requires_grad=False), Arg(hi(3))), name="const-min"),
+    ]
+
+
+def _clamp_tensor_zero(rng):
+    return [Sample((Arg(randn(rng, 0, 2)), Arg(randn(rng, 2) - 2), Arg(randn(rng, 2) + 2)),
+                   name="zero")]
+
+
+def _clamp_one_bound_samples(rng):
+    return [
+        Sample((Arg(_away(rng, 3, 4, kinks=(-0.5,))), Arg(np.full((4,), -0.5))), name="min"),
+        Sample((Arg(_away(rng, 2, 3, kinks=(-0.5,))), Arg(np.array(-0.5))), name="min-0d"),
+    ]
 
 
 CASES = [
-    OpCase("add", lambda lib, a, b: lib.add(a, b), _binary_samples(), _binary_zero),
+    # arithmetic
+    OpCase("add", lambda lib, a, b: lib.add(a, b), _with_numbers(_binary_samples()),
+           _binary_zero),
+    OpCase("add-alpha", lambda lib, a, b: lib.add(a, b, alpha=-2.5), _binary_samples(),
+           _binary_zero),
     OpCase("add-operator", lambda lib, a, b: a + b, _binary_samples(), _binary_zero),
     OpCase("radd", lambda lib, a, b: 2.5 + a + b, _binary_samples(), _binary_zero),
     OpCase("sub", lambda lib, a, b: a - b, _binary_samples(), _binary_zero),
+    OpCase("sub-alpha", lambda lib, a, b: lib.sub(a, b, alpha=3), _binary_samples(),
+           _binary_zero),
+    OpCase("sub-function", lambda lib, a, b: lib.sub(a, b), _with_numbers(_binary_samples()),
+           _binary_zero),
     OpCase("rsub", lambda lib, a, b: 2.0 - a * b, _binary_samples(), _binary_zero),
+    OpCase("rsub-tensors", lambda lib, a, b: lib.rsub(a, b), _binary_samples(), _binary_zero),
     OpCase("mul", lambda lib, a, b: a * b, _binary_samples(), _binary_zero),
+    OpCase("mul-function", lambda lib, a, b: lib.mul(a, b), _with_numbers(_binary_samples()),
+           _binary_zero),
     OpCase("div", lambda lib, a, b: a / b, _binary_samples(0.5, 2.0), _binary_zero),
+    OpCase("div-function", lambda lib, a, b: lib.div(a, b),
+           _with_numbers(_binary_samples(0.5, 2.0)), _binary_zero),
     OpCase("rdiv", lambda lib, a, b: 1.5 / (a * b), _binary_samples(0.5, 2.0), _binary_zero),
+    OpCase("reciprocal", lambda lib, a: lib.reciprocal(a), _unary_samples(0.5, 2.0),
+           _unary_zero),
     OpCase("pow-tensor", lambda lib, a, b: a ** b, _binary_samples(0.5, 2.0), _binary_zero),
     OpCase("pow-int", lambda lib, a: a ** 3, _unary_samples(), _unary_zero),
     OpCase("pow-square", lambda lib, a: a ** 2, _unary_samples(), _unary_zero),
+    OpCase("pow-negative", lambda lib, a: a ** -2, _unary_samples(0.5, 2.0), _unary_zero),
     OpCase("pow-float", lambda lib, a: a ** 1.7, _unary_samples(0.5, 2.0), _unary_zero),
+    OpCase("pow-zero", lambda lib, a: (a ** 0) * a, _unary_samples(), _unary_zero),
     OpCase("rpow", lambda lib, a: 2.0 ** a, _unary_samples(), _unary_zero),
     OpCase("neg", lambda lib, a: -a, _unary_samples(), _unary_zero),
+    # unary math
     OpCase("exp", lambda lib, a: lib.exp(a), _unary_samples(), _unary_zero),
     OpCase("log", lambda lib, a: lib.log(a), _unary_samples(0.5, 3.0), _unary_zero),
+    OpCase("sqrt", lambda lib, a: lib.sqrt(a), _unary_samples(0.5, 3.0), _unary_zero),
+    OpCase("sin", lambda lib, a: lib.sin(a), _unary_samples(), _unary_zero),
+    OpCase("cos", lambda lib, a: a.cos(), _unary_samples(), _unary_zero),
     OpCase("tanh", lambda lib, a: a.tanh(), _unary_samples(), _unary_zero),
-    OpCase("where", lambda lib, a, b: lib.where(a > 0, a, b), _binary_samples(), _binary_zero,
-           skip_parity=""),
+    OpCase("sigmoid", lambda lib, a: lib.sigmoid(a), _unary_samples(), _unary_zero),
+    OpCase("sigmoid-wide", lambda lib, a: a.sigmoid(), _unary_samples(-30.0, 30.0),
+           _unary_zero),
+    OpCase("abs", lambda lib, a: lib.abs(a), _unary_samples(maker=_away_from(0.0)),
+           _unary_zero),
+    OpCase("abs-operator", lambda lib, a: abs(a), _unary_samples(maker=_away_from(0.0)),
+           _unary_zero),
+    OpCase("relu", lambda lib, a: lib.relu(a), _unary_samples(maker=_away_from(0.0)),
+           _unary_zero),
+    # clamp / maximum / minimum
+    OpCase("clamp", lambda lib, a: lib.clamp(a, -0.5, 0.8),
+           _unary_samples(maker=_away_from(-0.5, 0.8)), _unary_zero),
+    OpCase("clamp-min", lambda lib, a: a.clamp(min=0.3),
+           _unary_samples(maker=_away_from(0.3)), _unary_zero),
+    OpCase("clamp-max", lambda lib, a: a.clamp(max=-0.3),
+           _unary_samples(maker=_away_from(-0.3)), _unary_zero),
+    OpCase("clip", lambda lib, a: a.clip(-1, 1), _unary_samples(maker=_away_from(-1, 1)),
+           _unary_zero),
+    OpCase("clamp-tensors", lambda lib, a, lo, hi: lib.clamp(a, lo, hi),
+           _clamp_tensor_samples, _clamp_tensor_zero),
+    OpCase("clamp-tensor-min", lambda lib, a, lo: lib.clamp(a, min=lo),
+           _clamp_one_bound_samples),
+    OpCase("maximum", lambda lib, a, b: lib.maximum(a, b), _binary_samples(), _binary_zero),
+    OpCase("minimum", lambda lib, a, b: a.minimum(b), _binary_samples(), _binary_zero),
+    # selection and casts
+    OpCase("where", lambda lib, a, b: lib.where(a > 0, a, b),
+           _binary_samples(maker=_away_from(0.0)), _binary_zero),
+    OpCase("where-scalar", lambda lib, a: lib.where(a < 0.5, a * 2, 0.0),
+           _unary_samples(maker=_away_from(0.5)), _unary_zero),
+    OpCase("where-method", lambda lib, a, b: a.where(b > 0, b),
+           _binary_samples(maker=_away_from(0.0)), _binary_zero),
 ]
 
 
@@ -85,3 +206,504 @@ def test_parity_with_torch(case, sample, dtype):
 @pytest.mark.parametrize("case, sample", op_params(CASES, zero_size=True))
 def test_zero_size(case, sample):
     check_zero_size(case, sample)
+
+
+# ======================================================================
+# helpers for the explicit tests
+# ======================================================================
+
+def _leaf(values, dtype="float64"):
+    return autograd.tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def _grads(fn, *values, dtype="float64"):
+    """Our output and gradients of ``fn(lib, *leaves).sum()``."""
+    leaves = [_leaf(v, dtype) for v in values]
+    out = fn(autograd, *leaves)
+    out.sum().backward()
+    return out.detach().numpy(), [leaf.grad.numpy() for leaf in leaves]
+
+
+def _torch_grads(fn, *values, dtype="float64"):
+    torch = pytest.importorskip("torch")
+    leaves = [torch.tensor(np.array(values_i, dtype=dtype), requires_grad=True)
+              for values_i in values]
+    out = fn(torch, *leaves)
+    out.sum().backward()
+    return out.detach().numpy(), [leaf.grad.numpy() for leaf in leaves]
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _same(ours, theirs):
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+# ======================================================================
+# kinks and ties: PyTorch's exact choices
+# ======================================================================
+
+NAN = float("nan")
+
+KINKS = [
+    # (name, fn, inputs, expected gradients); expected values are PyTorch's
+    ("abs", lambda lib, x: lib.abs(x), [[-1.0, 0.0, 1.0, NAN]], [[-1.0, 0.0, 1.0, 0.0]]),
+    ("relu", lambda lib, x: lib.relu(x), [[-1.0, 0.0, 1.0, NAN]], [[0.0, 0.0, 1.0, 1.0]]),
+    ("clamp", lambda lib, x: x.clamp(0.0, 1.0), [[-1.0, 0.0, 0.5, 1.0, 2.0, NAN]],
+     [[0.0, 1.0, 1.0, 1.0, 0.0, 0.0]]),
+    ("clamp-min-gt-max", lambda lib, x: x.clamp(2.0, 1.0), [[0.0, 1.0, 1.5, 2.0, 3.0]],
+     [[0.0, 0.0, 0.0, 0.0, 0.0]]),
+    ("clamp-min-eq-max", lambda lib, x: x.clamp(1.0, 1.0), [[0.0, 1.0, 2.0]],
+     [[0.0, 1.0, 0.0]]),
+    ("clamp-min-only", lambda lib, x: x.clamp(min=0.0), [[-1.0, 0.0, 1.0]], [[0.0, 1.0, 1.0]]),
+    ("clamp-max-only", lambda lib, x: x.clamp(max=0.0), [[-1.0, 0.0, 1.0]], [[1.0, 1.0, 0.0]]),
+    ("clamp-tensors", lambda lib, x, lo, hi: lib.clamp(x, lo, hi),
+     [[-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 1.0], [0.0, 0.0, 0.0, 2.0, 2.0, 1.0, 1.0],
+      [1.0, 1.0, 0.5, 1.0, 1.0, 3.0, 1.0]],
+     [[0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+      [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]]),
+    ("maximum", lambda lib, a, b: lib.maximum(a, b),
+     [[1.0, 2.0, NAN, 3.0, 0.0], [1.0, 3.0, 1.0, NAN, -0.0]],
+     [[0.5, 0.0, 1.0, 1.0, 0.5], [0.5, 1.0, 1.0, 1.0, 0.5]]),
+    ("minimum", lambda lib, a, b: lib.minimum(a, b),
+     [[1.0, 2.0, NAN, 3.0, 0.0], [1.0, 3.0, 1.0, NAN, -0.0]],
+     [[0.5, 1.0, 1.0, 1.0, 0.5], [0.5, 0.0, 1.0, 1.0, 0.5]]),
+    ("maximum-broadcast-tie", lambda lib, a, b: lib.maximum(a, b), [[2.0, 2.0, 1.0], [2.0]],
+     [[0.5, 0.5, 0.0], [2.0]]),
+    ("sqrt-at-0", lambda lib, x: lib.sqrt(x), [[0.0, 4.0]], [[np.inf, 0.25]]),
+    ("pow-0-to-0", lambda lib, a, b: a ** b, [[0.0, 0.0, 2.0], [0.0, 2.0, 0.0]],
+     [[0.0, 0.0, 0.0], [0.0, 0.0, 0.6931471805599453]]),
+    ("rpow-base-0", lambda lib, b: 0.0 ** b, [[0.0, 2.0]], [[0.0, 0.0]]),
+]
+
+
+@pytest.mark.parametrize("name, fn, inputs, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_gradients_at_kinks(name, fn, inputs, expected):
+    _, grads = _grads(fn, *inputs)
+    for g, e in zip(grads, expected):
+        np.testing.assert_allclose(g, e)
+
+
+@pytest.mark.parametrize("name, fn, inputs, expected", KINKS, ids=[k[0] for k in KINKS])
+def test_gradients_at_kinks_match_torch(name, fn, inputs, expected):
+    ours_out, ours = _grads(fn, *inputs)
+    theirs_out, theirs = _torch_grads(fn, *inputs)
+    np.testing.assert_allclose(ours_out, theirs_out)
+    for g, t in zip(ours, theirs):
+        np.testing.assert_allclose(g, t)
+
+
+def test_clamp_forward_when_min_exceeds_max():
+    x = autograd.tensor([0.0, 1.5, 3.0])
+    _same(x.clamp(2.0, 1.0).numpy(), [1.0, 1.0, 1.0])
+    lo = autograd.tensor([2.0, 0.0, 2.0])
+    hi = autograd.tensor([1.0, 1.0, 1.0])
+    _same(autograd.clamp(x, lo, hi).numpy(), [1.0, 1.0, 1.0])
+
+
+# ======================================================================
+# result dtypes (PyTorch's type promotion)
+# ======================================================================
+
+def _t(lib, values, dtype):
+    return lib.from_numpy(np.array(values, dtype=dtype))
+
+
+DTYPE_CASES = [
+    ("float32+float64", lambda lib: _t(lib, [1.0], "float32") + _t(lib, [2.0], "float64"),
+     "float64"),
+    ("int64+float32", lambda lib: _t(lib, [1], "int64") + _t(lib, [2.0], "float32"), "float32"),
+    ("int64-tensor*python-float", lambda lib: _t(lib, [1, 2], "int64") * 2.5, "float32"),
+    ("python-float*int32-tensor", lambda lib: 2.5 * _t(lib, [1, 2], "int32"), "float32"),
+    ("int32-tensor+python-int", lambda lib: _t(lib, [1, 2], "int32") + 7, "int32"),
+    ("float16+python-float", lambda lib: _t(lib, [1.0], "float16") + 1e-3, "float16"),
+    ("bool+int64", lambda lib: _t(lib, [True], "bool") + _t(lib, [2], "int64"), "int64"),
+    ("bool+int8-0d", lambda lib: _t(lib, [True], "bool") + _t(lib, 2, "int8"), "int8"),
+    ("bool-tensor+python-int", lambda lib: _t(lib, [True], "bool") + 5, "int64"),
+    ("bool+python-bool", lambda lib: _t(lib, [True], "bool") + True, "bool"),
+    ("0d-float64*float32-vector",
+     lambda lib: _t(lib, 2.0, "float64") * _t(lib, [1.0, 2.0], "float32"), "float32"),
+    ("int-vector*0d-float64", lambda lib: _t(lib, [1, 2], "int64") * _t(lib, 1.5, "float64"),
+     "float64"),
+    ("int32-vector+0d-int64", lambda lib: _t(lib, [1, 2], "int32") + _t(lib, 1, "int64"),
+     "int32"),
+    ("0d-float64+0d-float32", lambda lib: _t(lib, 1.0, "float64") + _t(lib, 1.0, "float32"),
+     "float64"),
+    ("int64+float16", lambda lib: _t(lib, [1], "int64") + _t(lib, [1.0], "float16"), "float16"),
+    ("uint8+int8", lambda lib: _t(lib, [1], "uint8") + _t(lib, [1], "int8"), "int16"),
+    ("int/int", lambda lib: _t(lib, [1, 2], "int64") / _t(lib, [2, 4], "int64"), "float32"),
+    ("int/python-int", lambda lib: _t(lib, [1, 2], "int32") / 2, "float32"),
+    ("python-int/int", lambda lib: 3 / _t(lib, [1, 2], "int64"), "float32"),
+    ("bool/bool", lambda lib: _t(lib, [True], "bool") / _t(lib, [True], "bool"), "float32"),
+    ("int/0d-float64", lambda lib: _t(lib, [1, 2], "int64") / _t(lib, 2.0, "float64"),
+     "float64"),
+    ("int**python-float", lambda lib: _t(lib, [1, 2], "int64") ** 0.5, "float32"),
+    ("int**python-int", lambda lib: _t(lib, [1, 2], "int64") ** 2, "int64"),
+    ("python-float**int", lambda lib: 2.0 ** _t(lib, [1, 2], "int64"), "float32"),
+    ("sqrt(int)", lambda lib: lib.sqrt(_t(lib, [1, 4], "int64")), "float32"),
+    ("exp(bool)", lambda lib: lib.exp(_t(lib, [True], "bool")), "float32"),
+    ("log(int32)", lambda lib: lib.log(_t(lib, [1, 4], "int32")), "float32"),
+    ("sin(int)", lambda lib: lib.sin(_t(lib, [1], "int64")), "float32"),
+    ("cos(int)", lambda lib: lib.cos(_t(lib, [1], "int64")), "float32"),
+    ("tanh(int)", lambda lib: lib.tanh(_t(lib, [1], "int64")), "float32"),
+    ("sigmoid(int)", lambda lib: lib.sigmoid(_t(lib, [1], "int64")), "float32"),
+    ("sigmoid(float64)", lambda lib: lib.sigmoid(_t(lib, [1.0], "float64")), "float64"),
+    ("reciprocal(int)", lambda lib: lib.reciprocal(_t(lib, [2], "int64")), "float32"),
+    ("abs(int8)", lambda lib: lib.abs(_t(lib, [-3], "int8")), "int8"),
+    ("relu(int32)", lambda lib: lib.relu(_t(lib, [-3, 2], "int32")), "int32"),
+    ("neg(uint8)", lambda lib: -_t(lib, [3], "uint8"), "uint8"),
+    ("clamp(int, float)", lambda lib: lib.clamp(_t(lib, [1, 2], "int64"), 0.5), "float32"),
+    ("clamp(int, int)", lambda lib: lib.clamp(_t(lib, [1, 5], "int64"), 0, 3), "int64"),
+    ("clamp(float32, float64-tensor)",
+     lambda lib: lib.clamp(_t(lib, [1.0], "float32"), _t(lib, [0.5], "float64")), "float64"),
+    ("clamp(float32, 0d-float64)",
+     lambda lib: lib.clamp(_t(lib, [1.0], "float32"), _t(lib, 0.5, "float64")), "float32"),
+    ("maximum(float32, int64)",
+     lambda lib: lib.maximum(_t(lib, [1.0], "float32"), _t(lib, [0], "int64")), "float32"),
+    ("where(int32, float)",
+     lambda lib: lib.where(_t(lib, [True, False], "bool"), _t(lib, [1, 2], "int32"), 2.5),
+     "float32"),
+    ("where(float, float)",
+     lambda lib: lib.where(_t(lib, [True, False], "bool"), 1.0, 2.0), "float32"),
+    ("where(int, int)", lambda lib: lib.where(_t(lib, [True, False], "bool"), 1, 2), "int64"),
+    ("where(float32, float64)",
+     lambda lib: lib.where(_t(lib, [True, False], "bool"), _t(lib, [1.0, 2.0], "float32"),
+                           _t(lib, [3.0, 4.0], "float64")), "float64"),
+    ("add-alpha-int", lambda lib: lib.add(_t(lib, [1, 2], "int64"), _t(lib, [1], "int64"),
+                                          alpha=2), "int64"),
+]
+
+
+@pytest.mark.parametrize("name, fn, expected", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
+def test_result_dtype(name, fn, expected):
+    assert fn(autograd)._data.dtype == np.dtype(expected)
+
+
+@pytest.mark.parametrize("name, fn, expected", DTYPE_CASES, ids=[c[0] for c in DTYPE_CASES])
+def test_result_dtype_and_values_match_torch(name, fn, expected):
+    torch = _torch()
+    ours = fn(autograd)
+    theirs = fn(torch)
+    assert str(theirs.dtype) == f"torch.{expected}"
+    np.testing.assert_allclose(ours.numpy().astype("float64"),
+                               theirs.numpy().astype("float64"), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op, name", [
+    (lambda a, b: a * b, "mul"), (lambda a, b: a + b, "add"), (lambda a, b: a - b, "sub"),
+    (lambda a, b: a / b, "div"), (lambda a, b: a ** b, "pow"),
+    (lambda a, b: autograd.maximum(a, b), "maximum"),
+    (lambda a, b: autograd.minimum(a, b), "minimum"),
+    (lambda a, b: autograd.where(b > 0, a, b), "where"),
+    (lambda a, b: autograd.clamp(a, b, b + 1), "clamp"),
+])
+def test_mixed_dtype_gradients_keep_each_leafs_dtype(op, name):
+    a32 = np.array([[0.5, 1.5, 2.0]], dtype="float32")
+    b64 = np.array([[1.25], [0.75]], dtype="float64")
+    a = autograd.tensor(a32, requires_grad=True)
+    b = autograd.tensor(b64, requires_grad=True)
+    out = op(a, b)
+    assert out.dtype == autograd.float64
+    out.sum().backward()
+    assert a.grad.dtype == autograd.float32 and a.grad.shape == (1, 3)
+    assert b.grad.dtype == autograd.float64 and b.grad.shape == (2, 1)
+    torch = pytest.importorskip("torch")
+    top = {"maximum": torch.maximum, "minimum": torch.minimum}
+    ta = torch.tensor(a32, requires_grad=True)
+    tb = torch.tensor(b64, requires_grad=True)
+    if name in top:
+        tout = top[name](ta, tb)
+    elif name == "where":
+        tout = torch.where(tb > 0, ta, tb)
+    elif name == "clamp":
+        tout = torch.clamp(ta, tb, tb + 1)
+    else:
+        tout = op(ta, tb)
+    tout.sum().backward()
+    assert ta.grad.dtype == torch.float32 and tb.grad.dtype == torch.float64
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
+
+
+# ======================================================================
+# errors
+# ======================================================================
+
+@pytest.mark.parametrize("name, fn", [
+    ("add", lambda a, b: a + b), ("sub", lambda a, b: autograd.sub(a, b)),
+    ("mul", lambda a, b: a * b), ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b),
+    ("maximum", autograd.maximum), ("minimum", autograd.minimum), ("eq", lambda a, b: a == b),
+    ("lt", autograd.lt), ("where", lambda a, b: autograd.where(a > 0, a, b)),
+    ("clamp", lambda a, b: autograd.clamp(a, b)),
+])
+def test_broadcast_error_names_op_and_shapes(name, fn):
+    a = autograd.ones(2, 3)
+    b = autograd.ones(4)
+    with pytest.raises(RuntimeError) as info:
+        fn(a, b)
+    message = str(info.value)
+    assert message.startswith(name)
+    assert "[2, 3]" in message and "[4]" in message
+    assert "size of tensor a (3) must match the size of tensor b (4) at non-singleton " \
+           "dimension 1" in message
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda t: autograd.add(t, "x"), ["add", "other", "str"]),
+    (lambda t: autograd.mul("x", t), ["mul", "input", "str"]),
+    (lambda t: autograd.div(t, None), ["div", "NoneType"]),
+    (lambda t: autograd.pow(t, [2]), ["pow", "list"]),
+    (lambda t: autograd.eq(t, "a"), ["eq", "str"]),
+    (lambda t: autograd.clamp(t, "a"), ["clamp", "min", "str"]),
+    (lambda t: autograd.maximum(t, 1.0), ["maximum", "other", "float"]),
+    (lambda t: autograd.where(t > 0, t, "x"), ["where", "str"]),
+    (lambda t: autograd.where([True], t, t), ["where", "condition", "list"]),
+    (lambda t: autograd.exp([1.0]), ["exp", "list"]),
+    (lambda t: autograd.add(1, 2), ["add", "Tensor", "int"]),
+    (lambda t: t + "x", ["+"]),
+    (lambda t: t * None, ["*"]),
+    (lambda t: t < None, ["<"]),
+    (lambda t: ~t, ["~", "integer"]),
+])
+def test_type_errors_for_non_number_operands(fn, words):
+    t = autograd.tensor([1.0, 2.0])
+    with pytest.raises(TypeError) as info:
+        fn(t)
+    for w in words:
+        assert w in str(info.value)
+
+
+@pytest.mark.parametrize("fn, error, words", [
+    (lambda: -autograd.tensor([True]), RuntimeError, ["Negation", "bool"]),
+    (lambda: autograd.tensor([True]) - autograd.tensor([False]), RuntimeError,
+     ["Subtraction", "bool"]),
+    (lambda: autograd.tensor([True]) - True, RuntimeError, ["Subtraction"]),
+    (lambda: autograd.tensor([1, 2]) ** -1, RuntimeError, ["negative integer powers"]),
+    (lambda: autograd.tensor([1, 2]) ** autograd.tensor([2, -1]), RuntimeError,
+     ["pow", "negative integer powers"]),
+    (lambda: 2 ** autograd.tensor([-1]), RuntimeError, ["pow", "negative integer powers"]),
+    (lambda: autograd.abs(autograd.tensor([True])), NotImplementedError, ["abs", "Bool"]),
+    (lambda: autograd.relu(autograd.tensor([True])), RuntimeError, ["relu", "Boolean"]),
+    (lambda: autograd.tensor([1.0]).clamp(), RuntimeError, ["clamp", "min", "max"]),
+    (lambda: autograd.where(autograd.tensor([1.0]), 1.0, 2.0), RuntimeError,
+     ["where", "boolean", "Float"]),
+    (lambda: autograd.add(autograd.tensor([1]), 1, alpha=0.5), RuntimeError, ["alpha"]),
+    (lambda: autograd.tensor([1], dtype=autograd.int8) + 1000, RuntimeError, ["add"]),
+])
+def test_dtype_errors(fn, error, words):
+    with pytest.raises(error) as info:
+        fn()
+    for w in words:
+        assert w in str(info.value)
+
+
+EDGES = [
+    ("log", lambda lib, x: lib.log(x)), ("sqrt", lambda lib, x: lib.sqrt(x)),
+    ("reciprocal", lambda lib, x: lib.reciprocal(x)), ("rdiv", lambda lib, x: 1.0 / x),
+    ("pow-half", lambda lib, x: x ** 0.5), ("pow-minus-one", lambda lib, x: x ** -1),
+    ("pow-tensor", lambda lib, x: x ** x), ("rpow-zero", lambda lib, x: 0.0 ** x),
+    ("div-zero", lambda lib, x: x / 0.0), ("div-self", lambda lib, x: x / x),
+]
+
+
+@pytest.mark.parametrize("name, fn", EDGES, ids=[e[0] for e in EDGES])
+def test_domain_edges_are_silent_and_match_torch(name, fn):
+    # PyTorch gives nan/inf at domain edges without a warning, forward and backward.
+    x = autograd.tensor([-1.0, 0.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fn(autograd, x)
+        y.backward(autograd.ones(3))
+    assert not (np.all(np.isfinite(y.detach().numpy())) and np.all(np.isfinite(x.grad.numpy())))
+    torch = _torch()
+    tx = torch.tensor([-1.0, 0.0, 4.0], requires_grad=True)
+    ty = fn(torch, tx)
+    ty.backward(torch.ones(3))
+    _same(y.detach().numpy(), ty.detach().numpy())
+    _same(x.grad.numpy(), tx.grad.numpy())
+
+
+# ======================================================================
+# comparisons and logical ops
+# ======================================================================
+
+COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge"]
+OPERATORS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def _compare_operands(lib):
+    a = lib.from_numpy(np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]))
+    return [
+        (a, lib.from_numpy(np.array([2.0, 2.0, 2.0]))),            # broadcast
+        (a, lib.from_numpy(np.array(2.0))),                         # 0-d
+        (a, 2),                                                     # Python int
+        (lib.from_numpy(np.array([1, 2, 3])), 1.5),                # int vs float
+        (lib.from_numpy(np.array([1, 2, 3], dtype="int32")),
+         lib.from_numpy(np.array([1.0, 2.5, 3.0], dtype="float32"))),
+        (lib.from_numpy(np.array([True, False])), lib.from_numpy(np.array([1, 0]))),
+        (lib.from_numpy(np.array([1.0, float("nan")])),
+         lib.from_numpy(np.array([1.0, float("nan")]))),
+        (lib.from_numpy(np.zeros((0, 3))), lib.from_numpy(np.zeros(3))),
+    ]
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+def test_comparisons_match_torch(name):
+    torch = _torch()
+    for (a, b), (ta, tb) in zip(_compare_operands(autograd), _compare_operands(torch)):
+        for ours, theirs in [
+            (getattr(autograd, name)(a, b), getattr(torch, name)(ta, tb)),
+            (eval(f"a {OPERATORS[name]} b"), eval(f"ta {OPERATORS[name]} tb")),
+            (eval(f"b {OPERATORS[name]} a"), eval(f"tb {OPERATORS[name]} ta")),
+            (getattr(a, name)(b), getattr(ta, name)(tb)),
+        ]:
+            assert ours.dtype == autograd.bool
+            assert ours.shape == tuple(theirs.shape)
+            _same(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+def test_comparisons_never_require_grad(name):
+    a = autograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = autograd.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    for out in (getattr(autograd, name)(a, b), getattr(a, name)(2.0),
+                eval(f"a {OPERATORS[name]} b")):
+        assert out.dtype == autograd.bool
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_comparison_values():
+    a = autograd.tensor([1.0, 2.0, 3.0])
+    _same((a == 2).numpy(), [False, True, False])
+    _same((a != 2).numpy(), [True, False, True])
+    _same((a < 2).numpy(), [True, False, False])
+    _same((a <= 2).numpy(), [True, True, False])
+    _same((a > 2).numpy(), [False, False, True])
+    _same((a >= 2).numpy(), [False, True, True])
+    _same((2 < a).numpy(), [False, False, True])       # reflected: a > 2
+    _same((autograd.tensor([1, 2]) == 1.5).numpy(), [False, False])
+
+
+def test_equality_with_foreign_objects_and_hashing():
+    a = autograd.tensor([1.0, 2.0])
+    assert (a == None) is False      # noqa: E711  (as in PyTorch)
+    assert (a != "text") is True
+    assert len({a, autograd.tensor([1.0, 2.0])}) == 2   # hashed by identity
+    assert a in [a]
+
+
+def test_logical_not_and_invert():
+    b = autograd.tensor([True, False])
+    _same((~b).numpy(), [False, True])
+    _same(b.logical_not().numpy(), [False, True])
+    _same(autograd.logical_not(autograd.tensor([0.0, 2.5])).numpy(), [True, False])
+    i = autograd.tensor([0, 5])
+    _same((~i).numpy(), [-1, -6])
+    assert (~b).dtype == autograd.bool and (~i).dtype == autograd.int64
+
+
+# ======================================================================
+# graph structure, alpha, higher derivatives
+# ======================================================================
+
+NODE_NAMES = [
+    ("a + 2", "AddBackward0"), ("2 + a", "AddBackward0"), ("a - b", "SubBackward0"),
+    ("2 - a", "RsubBackward1"), ("lib.rsub(a, b)", "RsubBackward0"), ("a * 2", "MulBackward0"),
+    ("a / b", "DivBackward0"), ("2 / a", "MulBackward0"), ("a.reciprocal()", "ReciprocalBackward0"),
+    ("a ** 2", "PowBackward0"), ("a ** b", "PowBackward1"), ("2 ** a", "PowBackward2"),
+    ("-a", "NegBackward0"), ("a.exp()", "ExpBackward0"), ("a.log()", "LogBackward0"),
+    ("a.sqrt()", "SqrtBackward0"), ("a.sin()", "SinBackward0"), ("a.cos()", "CosBackward0"),
+    ("a.tanh()", "TanhBackward0"), ("a.sigmoid()", "SigmoidBackward0"),
+    ("a.abs()", "AbsBackward0"), ("abs(a)", "AbsBackward0"), ("a.relu()", "ReluBackward0"),
+    ("a.clamp(0, 1)", "ClampBackward1"), ("a.clip(max=1)", "ClampBackward1"),
+    ("a.clamp(b)", "ClampBackward0"), ("lib.maximum(a, b)", "MaximumBackward0"),
+    ("lib.minimum(a, b)", "MinimumBackward0"), ("lib.where(a > 0, a, b)", "WhereBackward0"),
+    ("a.double()", "ToCopyBackward0"),
+]
+
+
+@pytest.mark.parametrize("expr, expected", NODE_NAMES, ids=[n[0] for n in NODE_NAMES])
+def test_node_names(expr, expected):
+    lib = autograd
+    a = autograd.tensor([0.5, 1.5], requires_grad=True)
+    b = autograd.tensor([1.0, 1.0], requires_grad=True)
+    assert eval(expr).grad_fn.name() == expected
+    torch = pytest.importorskip("torch")
+    lib = torch
+    a = torch.tensor([0.5, 1.5], requires_grad=True)
+    b = torch.tensor([1.0, 1.0], requires_grad=True)
+    assert type(eval(expr).grad_fn).__name__ == expected
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, a, b: lib.add(a, b, alpha=2),
+    lambda lib, a, b: lib.sub(a, b, alpha=-1.5),
+    lambda lib, a, b: lib.add(a, 3.0, alpha=2) * b,
+    lambda lib, a, b: lib.rsub(a, b, alpha=2),
+])
+def test_alpha_values_and_gradients_match_torch(fn):
+    ours_out, ours = _grads(fn, [1.0, 2.0], [3.0, -1.0])
+    theirs_out, theirs = _torch_grads(fn, [1.0, 2.0], [3.0, -1.0])
+    np.testing.assert_allclose(ours_out, theirs_out)
+    for g, t in zip(ours, theirs):
+        np.testing.assert_allclose(g, t)
+
+
+def test_add_alpha_values():
+    out, (ga, gb) = _grads(lambda lib, a, b: lib.add(a, b, alpha=2), [1.0, 2.0], [3.0, 4.0])
+    _same(out, [7.0, 10.0])
+    _same(ga, [1.0, 1.0])
+    _same(gb, [2.0, 2.0])
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("exp", lambda lib, x: lib.exp(x)), ("sqrt", lambda lib, x: lib.sqrt(x)),
+    ("tanh", lambda lib, x: lib.tanh(x)), ("sigmoid", lambda lib, x: lib.sigmoid(x)),
+    ("sin", lambda lib, x: lib.sin(x)), ("cos", lambda lib, x: lib.cos(x)),
+    ("log", lambda lib, x: lib.log(x)), ("reciprocal", lambda lib, x: lib.reciprocal(x)),
+    ("pow-scalar", lambda lib, x: x ** 2.5), ("rpow", lambda lib, x: 3.0 ** x),
+    ("pow-tensor", lambda lib, x: x ** (x * 0.5)),
+    ("abs", lambda lib, x: lib.abs(x) * x), ("relu", lambda lib, x: lib.relu(x) * x),
+    ("clamp", lambda lib, x: x.clamp(0.6, 1.8) * x),
+    ("maximum", lambda lib, x: lib.maximum(x, x * x)),
+    ("div", lambda lib, x: x / (x + 1)),
+])
+def test_second_derivatives_match_torch(name, fn):
+    # Formulas that read the saved output (exp, sqrt, tanh, sigmoid) must
+    # differentiate through it under create_graph.
+    values = np.array([0.5, 1.25, 2.0])
+    x = _leaf(values)
+    (g,) = autograd.grad(fn(autograd, x).sum(), x, create_graph=True)
+    (gg,) = autograd.grad(g.sum(), x)
+    torch = _torch()
+    tx = torch.tensor(values, requires_grad=True)
+    (tg,) = torch.autograd.grad(fn(torch, tx).sum(), tx, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), tx)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_saved_output_ops_free_it_after_backward():
+    x = _leaf([0.5, 1.0])
+    for fn in (autograd.exp, autograd.sqrt, autograd.tanh, autograd.sigmoid, autograd.relu):
+        y = fn(x)
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.sum().backward()
+
+
+def test_sigmoid_extremes_are_finite_and_accurate():
+    x = autograd.tensor([-800.0, -40.0, 0.0, 40.0, 800.0], dtype=autograd.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.sigmoid().numpy()
+    np.testing.assert_allclose(y, [0.0, 4.248354255291589e-18, 0.5, 1.0, 1.0], rtol=1e-12)
+
+
+def test_python_number_operand_gets_no_gradient_edge():
+    a = _leaf([1.0, 2.0])
+    out = 3.0 * a
+    assert len(out.grad_fn.next_functions) == 2
+    assert out.grad_fn.next_functions[1][0] is None
