@@ -449,7 +449,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         tb: TensorBase = t
         if not (tb._requires_grad or tb._grad_fn is not None):
             raise RuntimeError(
-                f"One of the differentiated Tensors does not require grad"
+                "One of the differentiated Tensors does not require grad"
             )
         # gradient_edge creates a leaf's accumulator if no graph made it yet
         # (the output may be the input itself); capture keeps it alive.

@@ -46,6 +46,20 @@ def _check_dtypes(name, a, b, message):
         raise RuntimeError(f"{name}: " + message.format(a.dtype, b.dtype))
 
 
+def _operand_arrays(name, input, other, other_arg):
+    """Both operands' arrays, after checking that they are tensors."""
+    _check_tensor(name, input, "input", 1)
+    _check_tensor(name, other, other_arg, 2)
+    return (cython.cast(TensorBase, input))._data, (cython.cast(TensorBase, other))._data
+
+
+def _check_rank(name, x, rank, label, what):
+    if x.ndim != rank:
+        raise RuntimeError(
+            f"{name}: {label} must be a {what}, but got a tensor of shape {format_shape(x.shape)}"
+        )
+
+
 def _dims(shape):
     """``(2, 3)`` as ``2x3``, PyTorch's spelling of a matrix size."""
     return "x".join([str(s) for s in shape])
@@ -66,29 +80,26 @@ def mm(input, mat2):
         >>> autograd.mm(autograd.ones(2, 3), autograd.ones(3, 4)).shape
         (2, 4)
     """
-    _check_tensor("mm", input, "input", 1)
-    _check_tensor("mm", mat2, "mat2", 2)
-    a = (cython.cast(TensorBase, input))._data
-    b = (cython.cast(TensorBase, mat2))._data
-    if a.ndim != 2:
-        raise RuntimeError(f"mm: self must be a matrix, but got a tensor of shape {format_shape(a.shape)}")
-    if b.ndim != 2:
-        raise RuntimeError(f"mm: mat2 must be a matrix, but got a tensor of shape {format_shape(b.shape)}")
+    a, b = _operand_arrays("mm", input, mat2, "mat2")
+    _check_rank("mm", a, 2, "self", "matrix")
+    _check_rank("mm", b, 2, "mat2", "matrix")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_dims(a.shape)} and {_dims(b.shape)})"
         )
     _check_dtypes("mm", a, b, "expected m1 and m2 to have the same dtype, but got: {} != {}")
     out = make(np.matmul(a, b))
-    record(out, "MmBackward0", _mm_backward, (input, mat2), (input, mat2))
+    record(out, "MmBackward0", _matrix_product_backward, (input, mat2), (input, mat2))
     return out
 
 
-def _mm_backward(ctx, grad):
+def _matrix_product_backward(ctx, grad):
+    """mm's and bmm's formula: grad @ b^T and a^T @ grad, with the same product."""
     a, b = ctx.saved
     needs = ctx.needs_input_grad
-    ga = mm(grad, transpose(b, -1, -2)) if needs[0] else None
-    gb = mm(transpose(a, -1, -2), grad) if needs[1] else None
+    product = mm if (cython.cast(TensorBase, a))._data.ndim == 2 else bmm
+    ga = product(grad, transpose(b, -1, -2)) if needs[0] else None
+    gb = product(transpose(a, -1, -2), grad) if needs[1] else None
     return (ga, gb)
 
 
@@ -101,14 +112,9 @@ def bmm(input, mat2):
         >>> autograd.bmm(autograd.ones(5, 2, 3), autograd.ones(5, 3, 4)).shape
         (5, 2, 4)
     """
-    _check_tensor("bmm", input, "input", 1)
-    _check_tensor("bmm", mat2, "mat2", 2)
-    a = (cython.cast(TensorBase, input))._data
-    b = (cython.cast(TensorBase, mat2))._data
-    if a.ndim != 3:
-        raise RuntimeError(f"bmm: batch1 must be a 3D tensor, but got a tensor of shape {format_shape(a.shape)}")
-    if b.ndim != 3:
-        raise RuntimeError(f"bmm: batch2 must be a 3D tensor, but got a tensor of shape {format_shape(b.shape)}")
+    a, b = _operand_arrays("bmm", input, mat2, "mat2")
+    _check_rank("bmm", a, 3, "batch1", "3D tensor")
+    _check_rank("bmm", b, 3, "batch2", "3D tensor")
     if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -116,16 +122,8 @@ def bmm(input, mat2):
         )
     _check_dtypes("bmm", a, b, "expected batch1 and batch2 to have the same dtype, but got: {} != {}")
     out = make(np.matmul(a, b))
-    record(out, "BmmBackward0", _bmm_backward, (input, mat2), (input, mat2))
+    record(out, "BmmBackward0", _matrix_product_backward, (input, mat2), (input, mat2))
     return out
-
-
-def _bmm_backward(ctx, grad):
-    a, b = ctx.saved
-    needs = ctx.needs_input_grad
-    ga = bmm(grad, transpose(b, -1, -2)) if needs[0] else None
-    gb = bmm(transpose(a, -1, -2), grad) if needs[1] else None
-    return (ga, gb)
 
 
 def dot(input, other):
@@ -135,10 +133,7 @@ def dot(input, other):
         >>> autograd.dot(autograd.tensor([1., 2.]), autograd.tensor([3., 4.]))
         tensor(11.)
     """
-    _check_tensor("dot", input, "input", 1)
-    _check_tensor("dot", other, "other", 2)
-    a = (cython.cast(TensorBase, input))._data
-    b = (cython.cast(TensorBase, other))._data
+    a, b = _operand_arrays("dot", input, other, "other")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors "
@@ -170,10 +165,7 @@ def mv(input, vec):
         >>> autograd.mv(autograd.ones(2, 3), autograd.ones(3))
         tensor([3., 3.])
     """
-    _check_tensor("mv", input, "input", 1)
-    _check_tensor("mv", vec, "vec", 2)
-    a = (cython.cast(TensorBase, input))._data
-    v = (cython.cast(TensorBase, vec))._data
+    a, v = _operand_arrays("mv", input, vec, "vec")
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(
             f"mv: expected a 2D matrix and a 1D vector, but got {a.ndim}D and {v.ndim}D "
@@ -223,10 +215,7 @@ def matmul(input, other):
         >>> autograd.matmul(a, b).shape
         (2, 5, 3, 2)
     """
-    _check_tensor("matmul", input, "input", 1)
-    _check_tensor("matmul", other, "other", 2)
-    a = (cython.cast(TensorBase, input))._data
-    b = (cython.cast(TensorBase, other))._data
+    a, b = _operand_arrays("matmul", input, other, "other")
     da: cython.Py_ssize_t = a.ndim
     db: cython.Py_ssize_t = b.ndim
     if da == 0 or db == 0:

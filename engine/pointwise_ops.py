@@ -48,10 +48,12 @@ def _value(name: str, x, position: str):
     """The array (or Python number) behind one operand."""
     if isinstance(x, TensorBase):
         return (cython.cast(TensorBase, x))._data
-    if isinstance(x, (float, int)):
-        return x
+    # NumPy scalars first: np.float64 subclasses float, and left as it is it
+    # would promote a float32 tensor to float64 (PyTorch treats it as a number).
     if isinstance(x, np.generic) and x.dtype.kind in "biuf":
         return x.item()
+    if isinstance(x, (float, int)):
+        return x
     raise TypeError(
         f"{name}(): argument '{position}' must be Tensor or Number, not {type(x).__name__}"
     )

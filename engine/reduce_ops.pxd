@@ -1,2 +1,2 @@
-from engine.tensor cimport TensorBase, make, format_shape
+from engine.tensor cimport TensorBase, make
 from engine.graph cimport record

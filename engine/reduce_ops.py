@@ -22,7 +22,7 @@ from engine.shape_ops import expand, reshape
 
 if not cython.compiled:
     from engine.graph import record
-    from engine.tensor import TensorBase, format_shape, make
+    from engine.tensor import TensorBase, make
 
 # PyTorch's names for dtypes, used in its error messages.
 _TORCH_DTYPE_NAMES = {
@@ -361,15 +361,8 @@ def max(input, dim=None, keepdim=False, *, other=None):
         >>> r.values, r.indices
         (tensor([5., 4.]), tensor([1, 0]))
     """
-    if other is None and isinstance(dim, TensorBase):
-        other = dim
-    if other is not None:
-        return _pointwise_extreme("max", input, other, keepdim)
-    data = _check_tensor("max", input)
-    if dim is None:
-        return _extreme_full("max", "MaxBackward1", input, data, np.max)
-    return _extreme_dim("max", "MaxBackward0", input, data, dim, keepdim, np.max,
-                        np.argmax, max_return_type)
+    return _max_or_min("max", "Max", np.max, np.argmax, max_return_type,
+                       input, dim, keepdim, other)
 
 
 def min(input, dim=None, keepdim=False, *, other=None):
@@ -382,15 +375,21 @@ def min(input, dim=None, keepdim=False, *, other=None):
         >>> autograd.tensor([3., 1., 2.]).min()
         tensor(1.)
     """
+    return _max_or_min("min", "Min", np.min, np.argmin, min_return_type,
+                       input, dim, keepdim, other)
+
+
+def _max_or_min(name, node_prefix, reduce, arg_reduce, return_type, input, dim, keepdim, other):
+    """max/min's three forms: elementwise with a tensor, whole-tensor, or along ``dim``."""
     if other is None and isinstance(dim, TensorBase):
         other = dim
     if other is not None:
-        return _pointwise_extreme("min", input, other, keepdim)
-    data = _check_tensor("min", input)
+        return _pointwise_extreme(name, input, other, keepdim)
+    data = _check_tensor(name, input)
     if dim is None:
-        return _extreme_full("min", "MinBackward1", input, data, np.min)
-    return _extreme_dim("min", "MinBackward0", input, data, dim, keepdim, np.min,
-                        np.argmin, min_return_type)
+        return _extreme_full(name, node_prefix + "Backward1", input, data, reduce)
+    return _extreme_dim(name, node_prefix + "Backward0", input, data, dim, keepdim, reduce,
+                        arg_reduce, return_type)
 
 
 def _amax_amin(name, node_name, reducer, input, dim, keepdim):

@@ -13,7 +13,7 @@ pytest parameters; ``check_gradcheck``, ``check_parity`` and
 * size-0 inputs: forward and backward run and give correctly shaped results.
 """
 import dataclasses
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 import pytest
@@ -191,3 +191,33 @@ def check_zero_size(case, sample):
         theirs = _first((case.torch_fn or case.fn)(torch, *theirs_args, **sample.kwargs))
         assert tuple(out.shape) == tuple(theirs.shape)
         np.testing.assert_allclose(out.detach().numpy(), theirs.detach().numpy())
+
+
+class OpTests:
+    """The standard checks, run for every case of a test module.
+
+    A test module subclasses this with its list of cases::
+
+        class TestOps(OpTests):
+            CASES = [OpCase("exp", lambda lib, a: lib.exp(a), _unary_samples)]
+
+    and pytest runs float64 gradcheck, PyTorch parity in float32 and float64,
+    and the zero-size samples for each case.
+    """
+
+    CASES = ()
+
+    def pytest_generate_tests(self, metafunc):
+        if "sample" in metafunc.fixturenames:
+            zero_size = metafunc.function.__name__ == "test_zero_size"
+            metafunc.parametrize("case, sample", op_params(self.CASES, zero_size=zero_size))
+
+    def test_gradcheck(self, case, sample):
+        check_gradcheck(case, sample)
+
+    @pytest.mark.parametrize("dtype", ["float32", "float64"])
+    def test_parity_with_torch(self, case, sample, dtype):
+        check_parity(case, sample, dtype)
+
+    def test_zero_size(self, case, sample):
+        check_zero_size(case, sample)

@@ -102,6 +102,19 @@ def test_operators_with_numbers_and_numpy_scalars():
     assert r.dtype is autograd.float32
 
 
+@pytest.mark.parametrize("apply", [
+    lambda t, s: t * s,
+    lambda t, s: autograd.mul(t, s),
+    lambda t, s: t ** s,
+    lambda t, s: t.clamp(s),
+    lambda t, s: autograd.where(t > 1, t, s),
+], ids=["mul-operator", "mul-function", "pow", "clamp", "where"])
+def test_numpy_float64_scalars_count_as_numbers(apply):
+    # np.float64 subclasses float; like PyTorch, it must not widen float32.
+    out = apply(autograd.tensor([1., 2.]), np.float64(2.))
+    assert out.dtype is autograd.float32
+
+
 def test_reflected_operators_keep_the_tensor_first():
     # PyTorch's __radd__/__rmul__ are self.add(other)/self.mul(other).
     a = autograd.tensor([1., 2.], requires_grad=True)

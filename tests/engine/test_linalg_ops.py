@@ -4,7 +4,7 @@ import pytest
 
 import autograd
 from tests.op_harness import (
-    Arg, OpCase, Sample, check_gradcheck, check_parity, check_zero_size, nc, op_params,
+    Arg, OpCase, Sample, OpTests, nc,
     randn,
 )
 
@@ -123,20 +123,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_gradcheck(case, sample):
-    check_gradcheck(case, sample)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_parity_with_torch(case, sample, dtype):
-    check_parity(case, sample, dtype)
-
-
-@pytest.mark.parametrize("case, sample", op_params(CASES, zero_size=True))
-def test_zero_size(case, sample):
-    check_zero_size(case, sample)
+class TestOps(OpTests):
+    CASES = CASES
 
 
 # ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 import autograd
 from tests.op_harness import (
-    Arg, OpCase, Sample, check_gradcheck, check_parity, check_zero_size, nc, op_params,
+    Arg, OpCase, Sample, OpTests, nc,
     randn,
 )
 
@@ -148,21 +148,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_gradcheck(case, sample):
-    check_gradcheck(case, sample)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_parity_with_torch(case, sample, dtype):
-    check_parity(case, sample, dtype)
-
-
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom")
-@pytest.mark.parametrize("case, sample", op_params(CASES, zero_size=True))
-def test_zero_size(case, sample):
-    check_zero_size(case, sample)
+class TestOps(OpTests):
+    CASES = CASES
 
 
 # ----------------------------------------------------------------------
@@ -426,7 +414,7 @@ def test_var_values_by_hand():
     ([1.0, 3.0], dict(correction=5)),
 ])
 def test_var_std_without_degrees_of_freedom_match_torch(name, values, kwargs):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     ours, theirs = _pair(values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*T.* is deprecated:UserWarning"
                                         "ignore:The use of `x.T`:UserWarning")
 
 from tests.op_harness import (
-    Arg, OpCase, Sample, _make_args, check_gradcheck, check_parity, check_zero_size, nc,
+    Arg, OpCase, Sample, _make_args, OpTests, nc,
     op_params, randn,
 )
 
@@ -221,20 +221,8 @@ CASES = [
 ] + [_index_case(name, key) for name, key in INDEX_KEYS.items()]
 
 
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_gradcheck(case, sample):
-    check_gradcheck(case, sample)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("case, sample", op_params(CASES))
-def test_parity_with_torch(case, sample, dtype):
-    check_parity(case, sample, dtype)
-
-
-@pytest.mark.parametrize("case, sample", op_params(CASES, zero_size=True))
-def test_zero_size(case, sample):
-    check_zero_size(case, sample)
+class TestOps(OpTests):
+    CASES = CASES
 
 
 @pytest.mark.parametrize("case, sample", op_params(CASES))
