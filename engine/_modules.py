@@ -8,4 +8,6 @@ ENGINE_MODULES = (
     "pointwise_ops",
     "reduce_ops",
     "linalg_ops",
+    "conv_ops",
+    "nn_ops",
 )

@@ -1,0 +1,1 @@
+"""Model architectures compatible with torchvision's."""

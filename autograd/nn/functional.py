@@ -1,0 +1,1 @@
+"""``torch.nn.functional``: the layers' operations as functions."""
