@@ -30,7 +30,7 @@ from autograd._factories import (
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd._gradcheck import GradcheckError, gradcheck
 from autograd.serialization import load, save
-from autograd import models, nn, optim  # noqa: E402  (they import the names above)
+from autograd import models, nn, optim, viz  # noqa: E402  (they import the names above)
 
 ENGINE = _engine.ENGINE
 
