@@ -1,11 +1,1090 @@
 """Convolution and pooling over NCHW tensors: conv2d, max_pool2d, avg_pool2d,
-adaptive_avg_pool2d, with im2col/col2im kernels feeding numpy's BLAS."""
+adaptive_avg_pool2d (an unbatched CHW input works too, as in PyTorch).
+
+conv2d lowers to matrix products: ``im2col`` copies every kernel window of
+the input into the columns of an (N, C*kh*kw, OH*OW) buffer, one BLAS call
+(``np.matmul``, batched over the images and the groups) multiplies the
+weights into it, and ``col2im`` scatters column gradients back onto the
+input.  The column buffer lives only while one product needs it: backward
+recomputes it from the saved input instead of keeping it alive in between.
+
+Each kernel is a C loop over typed memoryviews (float32 and float64, nogil)
+in the compiled engine, with a numpy version beside it that the pure-Python
+engine runs (strided slices over the kernel offsets, or small matrix
+products); both give the same values.
+
+The backward formulas are themselves recorded ops (``_conv2d_input_grad``,
+``_conv2d_weight_grad``, ``_max_pool2d_scatter``, ``_box_mean_backward``),
+each with its own formula, so ``create_graph=True`` differentiates them
+again.  Integer arithmetic on sizes stays in Python objects: the compiled
+build uses C division, which rounds negative quotients the other way.
+"""
 import cython
 import numpy as np
+
+from engine.reduce_ops import sum as reduce_sum
+from engine.shape_ops import squeeze, unsqueeze
 
 if not cython.compiled:
     from engine.graph import record
     from engine.tensor import TensorBase, format_shape, make
 
-__all__ = []
+
+# ======================================================================
+# Argument checks
+# ======================================================================
+
+_TORCH_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def _torch_name(dtype):
+    return _TORCH_NAMES.get(dtype.name, dtype.name)
+
+
+def _tensor_data(name, x, arg, position):
+    if not isinstance(x, TensorBase):
+        raise TypeError(
+            f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+            f"not {type(x).__name__}"
+        )
+    return (cython.cast(TensorBase, x))._data
+
+
+def _check_float(name, data):
+    # The kernels exist for float32 and float64 only; integer convolution
+    # and pooling have no gradient and no use in training.
+    if data.dtype != np.float32 and data.dtype != np.float64:
+        raise NotImplementedError(
+            f"\"{name}\" not implemented for '{_torch_name(data.dtype)}' "
+            "(only float32 and float64 tensors are supported)"
+        )
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _int_pair(name, arg, value, what):
+    """``value`` as a pair of ints: an int is used for both dimensions."""
+    if _is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and all([_is_int(v) for v in value]):
+        if len(value) == 1:
+            return (int(value[0]), int(value[0]))
+        if len(value) == 2:
+            return (int(value[0]), int(value[1]))
+    raise RuntimeError(f"{name}: {arg} must be {what}, but got {arg}={value!r}")
+
+
+def _check_nchw(name, x):
+    """Pooling inputs: (C, H, W) or (N, C, H, W) with only N allowed to be 0."""
+    if x.ndim not in (3, 4) or 0 in x.shape[x.ndim - 3:]:
+        raise RuntimeError(
+            f"{name}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{format_shape(x.shape)}"
+        )
+    _check_float(name, x)
+
+
+def _planes(x):
+    """A C-contiguous (planes, H, W) view or copy of a 3-D or 4-D array."""
+    h = x.shape[x.ndim - 2]
+    w = x.shape[x.ndim - 1]
+    return np.ascontiguousarray(x).reshape(-1, h, w)
+
+
+# ======================================================================
+# im2col / col2im
+# ======================================================================
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _im2col_kernel(x: cython.floating[:, :, :, ::1], cols: cython.floating[:, :, ::1],
+                   kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
+                   sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
+                   pt: cython.Py_ssize_t, pl: cython.Py_ssize_t,
+                   dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
+                   oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t) -> cython.void:
+    n_n: cython.Py_ssize_t = x.shape[0]
+    c_n: cython.Py_ssize_t = x.shape[1]
+    h_n: cython.Py_ssize_t = x.shape[2]
+    w_n: cython.Py_ssize_t = x.shape[3]
+    n: cython.Py_ssize_t
+    c: cython.Py_ssize_t
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    ih: cython.Py_ssize_t
+    row: cython.Py_ssize_t
+    base: cython.Py_ssize_t
+    off: cython.Py_ssize_t
+    lo: cython.Py_ssize_t
+    hi: cython.Py_ssize_t
+    dst: cython.pointer(cython.floating)
+    src: cython.pointer(cython.floating)
+    with cython.nogil:
+        for n in range(n_n):
+            for c in range(c_n):
+                for i in range(kh):
+                    for j in range(kw):
+                        row = (c * kh + i) * kw + j
+                        # input column iw = ow*sw + off; [lo, hi) keeps it in 0..W-1
+                        off = j * dw - pl
+                        lo = 0 if off >= 0 else (sw - 1 - off) // sw
+                        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
+                        if lo > ow_n:
+                            lo = ow_n
+                        if hi > ow_n:
+                            hi = ow_n
+                        if hi < lo:
+                            hi = lo
+                        dst = cython.address(cols[n, row, 0])
+                        for oh in range(oh_n):
+                            ih = oh * sh - pt + i * dh
+                            if ih < 0 or ih >= h_n:
+                                for ow in range(ow_n):
+                                    dst[ow] = 0
+                                dst += ow_n
+                                continue
+                            src = cython.address(x[n, c, ih, 0])
+                            for ow in range(lo):
+                                dst[ow] = 0
+                            if sw == 1:
+                                for ow in range(lo, hi):
+                                    dst[ow] = src[ow + off]
+                            else:
+                                for ow in range(lo, hi):
+                                    dst[ow] = src[ow * sw + off]
+                            for ow in range(hi, ow_n):
+                                dst[ow] = 0
+                            dst += ow_n
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _col2im_kernel(cols: cython.floating[:, :, ::1], x: cython.floating[:, :, :, ::1],
+                   kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
+                   sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
+                   pt: cython.Py_ssize_t, pl: cython.Py_ssize_t,
+                   dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
+                   oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t) -> cython.void:
+    # x must be zeroed: every window position adds its column entry into it
+    n_n: cython.Py_ssize_t = x.shape[0]
+    c_n: cython.Py_ssize_t = x.shape[1]
+    h_n: cython.Py_ssize_t = x.shape[2]
+    w_n: cython.Py_ssize_t = x.shape[3]
+    n: cython.Py_ssize_t
+    c: cython.Py_ssize_t
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    ih: cython.Py_ssize_t
+    row: cython.Py_ssize_t
+    base: cython.Py_ssize_t
+    off: cython.Py_ssize_t
+    lo: cython.Py_ssize_t
+    hi: cython.Py_ssize_t
+    with cython.nogil:
+        for n in range(n_n):
+            for c in range(c_n):
+                for i in range(kh):
+                    for j in range(kw):
+                        row = (c * kh + i) * kw + j
+                        off = j * dw - pl
+                        lo = 0 if off >= 0 else (sw - 1 - off) // sw
+                        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
+                        if hi > ow_n:
+                            hi = ow_n
+                        for oh in range(oh_n):
+                            ih = oh * sh - pt + i * dh
+                            if ih < 0 or ih >= h_n:
+                                continue
+                            base = oh * ow_n
+                            for ow in range(lo, hi):
+                                x[n, c, ih, ow * sw + off] += cols[n, row, base + ow]
+
+
+def _window_slices(k, d, s, out_n):
+    """Per kernel offset, the strided slice of a padded axis it reads."""
+    return [slice(i * d, i * d + s * (out_n - 1) + 1, s) for i in range(k)]
+
+
+def _padded_extent(size, k, d, s, out_n, before):
+    """How much padding after the data the slices of ``_window_slices`` need."""
+    return max(0, (k - 1) * d + s * (out_n - 1) + 1 - size - before)
+
+
+def _im2col(x, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """Columns (N, C*kh*kw, OH*OW) of a C-contiguous (N, C, H, W) array."""
+    n_n, c_n, h_n, w_n = x.shape
+    cols = np.empty((n_n, c_n * kh * kw, oh_n * ow_n), dtype=x.dtype)
+    if cython.compiled:
+        x32: cython.float[:, :, :, ::1]
+        c32: cython.float[:, :, ::1]
+        x64: cython.double[:, :, :, ::1]
+        c64: cython.double[:, :, ::1]
+        if cols.size == 0:
+            return cols
+        if x.dtype == np.float32:
+            x32 = x
+            c32 = cols
+            _im2col_kernel[cython.float](x32, c32, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+        else:
+            x64 = x
+            c64 = cols
+            _im2col_kernel[cython.double](x64, c64, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    else:
+        pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
+        pr = _padded_extent(w_n, kw, dw, sw, ow_n, pl)
+        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        view = cols.reshape(n_n, c_n, kh, kw, oh_n, ow_n)
+        rows = _window_slices(kh, dh, sh, oh_n)
+        columns = _window_slices(kw, dw, sw, ow_n)
+        for i in range(kh):
+            for j in range(kw):
+                view[:, :, i, j] = xp[:, :, rows[i], columns[j]]
+    return cols
+
+
+def _col2im(cols, shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """The adjoint of ``_im2col``: sum columns back into an (N, C, H, W) array."""
+    n_n, c_n, h_n, w_n = shape
+    if cython.compiled:
+        out = np.zeros(shape, dtype=cols.dtype)
+        x32: cython.float[:, :, :, ::1]
+        c32: cython.float[:, :, ::1]
+        x64: cython.double[:, :, :, ::1]
+        c64: cython.double[:, :, ::1]
+        if cols.size == 0 or out.size == 0:
+            return out
+        if cols.dtype == np.float32:
+            x32 = out
+            c32 = cols
+            _col2im_kernel[cython.float](c32, x32, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+        else:
+            x64 = out
+            c64 = cols
+            _col2im_kernel[cython.double](c64, x64, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+        return out
+    pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
+    pr = _padded_extent(w_n, kw, dw, sw, ow_n, pl)
+    xp = np.zeros((n_n, c_n, h_n + pt + pb, w_n + pl + pr), dtype=cols.dtype)
+    view = cols.reshape(n_n, c_n, kh, kw, oh_n, ow_n)
+    rows = _window_slices(kh, dh, sh, oh_n)
+    columns = _window_slices(kw, dw, sw, ow_n)
+    for i in range(kh):
+        for j in range(kw):
+            xp[:, :, rows[i], columns[j]] += view[:, :, i, j]
+    return np.ascontiguousarray(xp[:, :, pt:pt + h_n, pl:pl + w_n])
+
+
+# ======================================================================
+# conv2d
+# ======================================================================
+
+def _conv_geometry(x, w, stride, padding, dilation, groups):
+    """Check a conv2d call on a 4-D input; return
+    ``(sh, sw, pt, pb, pl, pr, dh, dw, groups)`` (padding per side)."""
+    sh, sw = _int_pair("conv2d", "stride", stride,
+                       "a single integer value or a list of 2 values")
+    dh, dw = _int_pair("conv2d", "dilation", dilation,
+                       "a single integer value or a list of 2 values")
+    if not _is_int(groups):
+        raise TypeError(f"conv2d(): argument 'groups' must be int, not {type(groups).__name__}")
+    groups = int(groups)
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError("conv2d: non-positive stride is not supported")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError("conv2d: non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("conv2d: non-positive groups is not supported")
+    if w.ndim != 4:
+        raise RuntimeError(
+            f"conv2d: Expected 4-dimensional weight for 4-dimensional input "
+            f"{format_shape(x.shape)}, but got {w.ndim}-dimensional weight of size "
+            f"{format_shape(w.shape)} instead"
+        )
+    o_n, cg, kh, kw = w.shape
+    if o_n == 0 or o_n % groups != 0:
+        what = "at least 1" if o_n == 0 else f"divisible by {groups}"
+        raise RuntimeError(
+            f"conv2d: Given groups={groups}, expected weight to be {what} at dimension 0, "
+            f"but got weight of size {format_shape(w.shape)} instead"
+        )
+    if x.shape[1] != cg * groups:
+        raise RuntimeError(
+            f"conv2d: Given groups={groups}, weight of size {format_shape(w.shape)}, expected "
+            f"input{format_shape(x.shape)} to have {cg * groups} channels, but got "
+            f"{x.shape[1]} channels instead"
+        )
+    if isinstance(padding, str):
+        if padding == "valid":
+            pt = pb = pl = pr = 0
+        elif padding == "same":
+            if sh != 1 or sw != 1:
+                raise RuntimeError(
+                    "conv2d: padding='same' is not supported for strided convolutions")
+            # an odd total goes one more to the bottom/right, as in PyTorch
+            th = dh * (kh - 1)
+            tw = dw * (kw - 1)
+            pt, pl = th // 2, tw // 2
+            pb, pr = th - pt, tw - pl
+        else:
+            raise RuntimeError(f"conv2d: Invalid padding string: '{padding}'")
+    else:
+        ph, pw = _int_pair("conv2d", "padding", padding,
+                           "a single integer value, a list of 2 values, 'valid' or 'same'")
+        if ph < 0 or pw < 0:
+            raise RuntimeError("conv2d: negative padding is not supported")
+        pt = pb = ph
+        pl = pr = pw
+    hp = x.shape[2] + pt + pb
+    wp = x.shape[3] + pl + pr
+    keh = dh * (kh - 1) + 1
+    kew = dw * (kw - 1) + 1
+    if hp < keh or wp < kew:
+        raise RuntimeError(
+            f"conv2d: Calculated padded input size per channel: ({hp} x {wp}). Kernel size: "
+            f"({keh} x {kew}). Kernel size can't be greater than actual input size "
+            f"(input {format_shape(x.shape)}, weight {format_shape(w.shape)})"
+        )
+    return (sh, sw, pt, pb, pl, pr, dh, dw, groups)
+
+
+def _out_hw(in_shape, w_shape, geom):
+    sh, sw, pt, pb, pl, pr, dh, dw, groups = geom
+    oh_n = (in_shape[2] + pt + pb - dh * (w_shape[2] - 1) - 1) // sh + 1
+    ow_n = (in_shape[3] + pl + pr - dw * (w_shape[3] - 1) - 1) // sw + 1
+    return oh_n, ow_n
+
+
+def _is_pointwise(w_shape, geom):
+    """A 1x1 kernel with unit stride and no padding: the input is its own columns."""
+    return (w_shape[2] == 1 and w_shape[3] == 1 and geom[0] == 1 and geom[1] == 1
+            and geom[2] == 0 and geom[3] == 0 and geom[4] == 0 and geom[5] == 0)
+
+
+def _columns(x, w_shape, geom):
+    """The (N, C*kh*kw, OH*OW) columns of input array ``x``."""
+    x = np.ascontiguousarray(x)
+    n_n, c_n, h_n, w_n = x.shape
+    if _is_pointwise(w_shape, geom):
+        return x.reshape(n_n, c_n, h_n * w_n)
+    sh, sw, pt, pb, pl, pr, dh, dw, groups = geom
+    oh_n, ow_n = _out_hw(x.shape, w_shape, geom)
+    return _im2col(x, w_shape[2], w_shape[3], sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of an NCHW batch with a filter bank.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W), float32 or float64.
+        weight: (O, C/groups, kh, kw), same dtype.
+        bias: optional (O,).
+        stride, dilation: an int or a pair.
+        padding: an int, a pair, "valid" (none) or "same" (output size equals
+            input size; stride must be 1).
+        groups: input and output channels split into this many independent
+            convolutions.
+
+    Example:
+        >>> x, w = autograd.ones(1, 3, 5, 5), autograd.ones(4, 3, 3, 3)
+        >>> conv2d(x, w, padding=1).shape
+        (1, 4, 5, 5)
+    """
+    x = _tensor_data("conv2d", input, "input", 1)
+    w = _tensor_data("conv2d", weight, "weight", 2)
+    if x.ndim != 3 and x.ndim != 4:
+        raise RuntimeError(
+            f"conv2d: Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
+            f"input of size: {format_shape(x.shape)}"
+        )
+    _check_float("conv2d", x)
+    if w.dtype != x.dtype:
+        raise RuntimeError(
+            f"conv2d: expected scalar type {_torch_name(x.dtype)} but found "
+            f"{_torch_name(w.dtype)} (input {x.dtype}, weight {w.dtype})"
+        )
+    if bias is not None:
+        b = _tensor_data("conv2d", bias, "bias", 3)
+        if b.dtype != x.dtype:
+            raise RuntimeError(
+                f"conv2d: Input type ({_torch_name(x.dtype).lower()}) and bias type "
+                f"({_torch_name(b.dtype).lower()}) should be the same"
+            )
+    if x.ndim == 3:
+        geom = _conv_geometry(x.reshape((1,) + x.shape), w, stride, padding, dilation, groups)
+        _check_bias(w, bias)
+        return squeeze(_conv2d(unsqueeze(input, 0), weight, bias, geom), 0)
+    geom = _conv_geometry(x, w, stride, padding, dilation, groups)
+    _check_bias(w, bias)
+    return _conv2d(input, weight, bias, geom)
+
+
+def _check_bias(w, bias):
+    if bias is None:
+        return
+    b = (cython.cast(TensorBase, bias))._data
+    if b.ndim != 1 or b.shape[0] != w.shape[0]:
+        raise RuntimeError(
+            f"conv2d: Given weight of size {format_shape(w.shape)}, expected bias to be "
+            f"1-dimensional with {w.shape[0]} elements, but got bias of size "
+            f"{format_shape(b.shape)} instead"
+        )
+
+
+def _conv2d(input, weight, bias, geom):
+    """conv2d on checked 4-D operands, padding given per side."""
+    x = (cython.cast(TensorBase, input))._data
+    w = (cython.cast(TensorBase, weight))._data
+    groups = geom[8]
+    n_n = x.shape[0]
+    o_n = w.shape[0]
+    oh_n, ow_n = _out_hw(x.shape, w.shape, geom)
+    cols = _columns(x, w.shape, geom)
+    k = cols.shape[1] // groups
+    wm = np.ascontiguousarray(w).reshape(groups, o_n // groups, k)
+    # one batched product over (images, groups)
+    y = np.matmul(wm, cols.reshape(n_n, groups, k, oh_n * ow_n))
+    del cols
+    y = y.reshape(n_n, o_n, oh_n, ow_n)
+    if bias is not None:
+        y += (cython.cast(TensorBase, bias))._data.reshape(1, o_n, 1, 1)
+    out = make(y)
+    record(out, "ConvolutionBackward0", _conv2d_backward, (input, weight, bias),
+           (input, weight), False, geom)
+    return out
+
+
+def _conv2d_backward(ctx, grad):
+    x, w = ctx.saved
+    geom = ctx.attrs
+    needs = ctx.needs_input_grad
+    gx = gw = gb = None
+    if needs[0]:
+        gx = _conv2d_input_grad(grad, w, x._data.shape, geom)
+    if needs[1]:
+        gw = _conv2d_weight_grad(x, grad, w._data.shape, geom)
+    if needs[2]:
+        gb = reduce_sum(grad, (0, 2, 3))
+    return (gx, gw, gb)
+
+
+def _grad_array(grad, dtype):
+    g = (cython.cast(TensorBase, grad))._data
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return np.ascontiguousarray(g)
+
+
+def _conv2d_input_grad(grad, weight, input_shape, geom):
+    """The gradient of conv2d's input: the transposed convolution of ``grad``."""
+    w = (cython.cast(TensorBase, weight))._data
+    g = _grad_array(grad, w.dtype)
+    groups = geom[8]
+    n_n = g.shape[0]
+    o_n, cg, kh, kw = w.shape
+    oh_n = g.shape[2]
+    ow_n = g.shape[3]
+    k = cg * kh * kw
+    wt = np.ascontiguousarray(w).reshape(groups, o_n // groups, k).transpose(0, 2, 1)
+    cols = np.matmul(wt, g.reshape(n_n, groups, o_n // groups, oh_n * ow_n))
+    cols = cols.reshape(n_n, groups * k, oh_n * ow_n)
+    if _is_pointwise(w.shape, geom):
+        gx = cols.reshape(input_shape)
+    else:
+        sh, sw, pt, pb, pl, pr, dh, dw, _g = geom
+        gx = _col2im(cols, input_shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    out = make(gx)
+    record(out, "ConvolutionBackwardBackward0", _conv2d_input_grad_backward,
+           (grad, weight), (grad, weight), False, (input_shape, geom))
+    return out
+
+
+def _conv2d_input_grad_backward(ctx, grad):
+    g, w = ctx.saved
+    input_shape, geom = ctx.attrs
+    needs = ctx.needs_input_grad
+    dg = _conv2d(grad, w, None, geom) if needs[0] else None
+    dw = _conv2d_weight_grad(grad, g, w._data.shape, geom) if needs[1] else None
+    return (dg, dw)
+
+
+def _conv2d_weight_grad(input, grad, weight_shape, geom):
+    """The gradient of conv2d's weight: input columns times ``grad``."""
+    x = (cython.cast(TensorBase, input))._data
+    g = _grad_array(grad, x.dtype)
+    groups = geom[8]
+    n_n = x.shape[0]
+    o_n = weight_shape[0]
+    cols = _columns(x, weight_shape, geom)
+    k = cols.shape[1] // groups
+    l_n = cols.shape[2]
+    per_image = np.matmul(g.reshape(n_n, groups, o_n // groups, l_n),
+                          cols.reshape(n_n, groups, k, l_n).transpose(0, 1, 3, 2))
+    del cols
+    out = make(per_image.sum(0).reshape(weight_shape))
+    record(out, "ConvolutionBackwardBackward0", _conv2d_weight_grad_backward,
+           (input, grad), (input, grad), False, (weight_shape, geom))
+    return out
+
+
+def _conv2d_weight_grad_backward(ctx, grad):
+    x, g = ctx.saved
+    weight_shape, geom = ctx.attrs
+    needs = ctx.needs_input_grad
+    dx = _conv2d_input_grad(g, grad, x._data.shape, geom) if needs[0] else None
+    dg = _conv2d(x, grad, None, geom) if needs[1] else None
+    return (dx, dg)
+
+
+# ======================================================================
+# Pooling geometry
+# ======================================================================
+
+def _pool_args(name, kernel_size, stride, padding, dilation):
+    kh, kw = _int_pair(name, "kernel_size", kernel_size, "a single int, or a tuple of two ints")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        sh, sw = kh, kw
+    else:
+        sh, sw = _int_pair(name, "stride", stride,
+                           "omitted, a single int, or a tuple of two ints")
+    ph, pw = _int_pair(name, "padding", padding, "a single int, or a tuple of two ints")
+    dh, dw = _int_pair(name, "dilation", dilation, "a single int, or a tuple of two ints")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(
+            f"{name}: kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError(
+            f"{name}: stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(
+            f"{name}: dilation should be greater than zero, but got dilationH: {dh} "
+            f"dilationW: {dw}")
+    if ph < 0 or pw < 0:
+        raise RuntimeError(f"{name}: pad must be non-negative, but got padH: {ph} padW: {pw}")
+    for p, k, d in ((ph, kh, dh), (pw, kw, dw)):
+        if 2 * p > (k - 1) * d + 1:
+            raise RuntimeError(
+                f"{name}: pad should be at most half of effective kernel size, but got "
+                f"pad={p}, kernel_size={k} and dilation={d}")
+    if 2 * ph > kh or 2 * pw > kw:
+        raise RuntimeError(
+            f"{name}: pad should be smaller than or equal to half of kernel size, but got "
+            f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
+    return kh, kw, sh, sw, ph, pw, dh, dw
+
+
+def _pool_out(size, k, pad, stride, dil, ceil_mode):
+    """PyTorch's pooling output size (floor, or ceil with the last window
+    starting inside the input or its left padding)."""
+    num = size + 2 * pad - dil * (k - 1) - 1
+    if ceil_mode:
+        num += stride - 1
+    if num < 0:
+        return 0
+    out = num // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _check_out(name, x, oh_n, ow_n):
+    if oh_n < 1 or ow_n < 1:
+        d = x.ndim
+        c, h, w = x.shape[d - 3], x.shape[d - 2], x.shape[d - 1]
+        raise RuntimeError(
+            f"{name}: Given input size: ({c}x{h}x{w}). Calculated output size: "
+            f"({c}x{oh_n}x{ow_n}). Output size is too small")
+
+
+# ======================================================================
+# max_pool2d
+# ======================================================================
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _max_pool_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
+                     idx: cython.longlong[:, :, ::1],
+                     kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
+                     sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
+                     ph: cython.Py_ssize_t, pw: cython.Py_ssize_t,
+                     dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
+                     neg_inf: cython.floating) -> cython.void:
+    p_n: cython.Py_ssize_t = x.shape[0]
+    h_n: cython.Py_ssize_t = x.shape[1]
+    w_n: cython.Py_ssize_t = x.shape[2]
+    oh_n: cython.Py_ssize_t = out.shape[1]
+    ow_n: cython.Py_ssize_t = out.shape[2]
+    p: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    ih: cython.Py_ssize_t
+    iw: cython.Py_ssize_t
+    best_i: cython.Py_ssize_t
+    v: cython.floating
+    best: cython.floating
+    with cython.nogil:
+        for p in range(p_n):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    best = neg_inf
+                    best_i = -1
+                    for i in range(kh):
+                        ih = oh * sh - ph + i * dh
+                        if ih < 0 or ih >= h_n:
+                            continue
+                        for j in range(kw):
+                            iw = ow * sw - pw + j * dw
+                            if iw < 0 or iw >= w_n:
+                                continue
+                            v = x[p, ih, iw]
+                            # the first position wins ties; nan propagates
+                            if best_i < 0 or v > best or v != v:
+                                best = v
+                                best_i = ih * w_n + iw
+                    out[p, oh, ow] = best
+                    idx[p, oh, ow] = best_i
+
+
+def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n):
+    """Maxima and their flat (h*W + w) indices for a (P, H, W) array."""
+    p_n, h_n, w_n = x.shape
+    out = np.empty((p_n, oh_n, ow_n), dtype=x.dtype)
+    idx = np.empty((p_n, oh_n, ow_n), dtype=np.int64)
+    if cython.compiled:
+        x32: cython.float[:, :, ::1]
+        o32: cython.float[:, :, ::1]
+        x64: cython.double[:, :, ::1]
+        o64: cython.double[:, :, ::1]
+        iv: cython.longlong[:, :, ::1]
+        if out.size == 0:
+            return out, idx
+        iv = idx
+        if x.dtype == np.float32:
+            x32 = x
+            o32 = out
+            _max_pool_kernel[cython.float](x32, o32, iv, kh, kw, sh, sw, ph, pw, dh, dw, -np.inf)
+        else:
+            x64 = x
+            o64 = out
+            _max_pool_kernel[cython.double](x64, o64, iv, kh, kw, sh, sw, ph, pw, dh, dw, -np.inf)
+        return out, idx
+    pb = _padded_extent(h_n, kh, dh, sh, oh_n, ph)
+    pr = _padded_extent(w_n, kw, dw, sw, ow_n, pw)
+    xp = np.pad(x, ((0, 0), (ph, pb), (pw, pr)), constant_values=-np.inf)
+    out[...] = -np.inf
+    idx[...] = -1
+    rows = _window_slices(kh, dh, sh, oh_n)
+    columns = _window_slices(kw, dw, sw, ow_n)
+    for i in range(kh):
+        ih = np.arange(oh_n) * sh - ph + i * dh
+        for j in range(kw):
+            iw = np.arange(ow_n) * sw - pw + j * dw
+            valid = (((ih >= 0) & (ih < h_n))[:, None] & ((iw >= 0) & (iw < w_n))[None, :])
+            flat = ih[:, None] * w_n + iw[None, :]
+            v = xp[:, rows[i], columns[j]]
+            take = valid & ((idx < 0) | (v > out) | np.isnan(v))
+            np.copyto(out, v, where=take)
+            np.copyto(idx, np.broadcast_to(flat, idx.shape), where=take)
+    return out, idx
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over an NCHW (or CHW) tensor.
+
+    Padding counts as -inf; with ``return_indices`` also returns int64 flat
+    indices (h * W + w) of each maximum within its input plane.
+
+    Example:
+        >>> max_pool2d(autograd.arange(16.).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    x = _tensor_data("max_pool2d", input, "input", 1)
+    _check_nchw("max_pool2d", x)
+    kh, kw, sh, sw, ph, pw, dh, dw = _pool_args("max_pool2d", kernel_size, stride, padding,
+                                                 dilation)
+    h_n = x.shape[x.ndim - 2]
+    w_n = x.shape[x.ndim - 1]
+    oh_n = _pool_out(h_n, kh, ph, sh, dh, ceil_mode)
+    ow_n = _pool_out(w_n, kw, pw, sw, dw, ceil_mode)
+    _check_out("max_pool2d", x, oh_n, ow_n)
+    values, idx = _max_pool2d_forward(_planes(x), kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n)
+    shape = x.shape[:x.ndim - 2] + (oh_n, ow_n)
+    out = make(values.reshape(shape))
+    idx = idx.reshape(shape)
+    record(out, "MaxPool2DWithIndicesBackward0", _max_pool2d_backward, (input,), (idx,),
+           False, x.shape)
+    if return_indices:
+        return out, make(idx)
+    return out
+
+
+def _max_pool2d_backward(ctx, grad):
+    (idx,) = ctx.saved
+    return (_max_pool2d_scatter(grad, idx, ctx.attrs),)
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _scatter_kernel(g: cython.floating[:, ::1], idx: cython.longlong[:, ::1],
+                    out: cython.floating[:, ::1]) -> cython.void:
+    p_n: cython.Py_ssize_t = g.shape[0]
+    l_n: cython.Py_ssize_t = g.shape[1]
+    hw: cython.Py_ssize_t = out.shape[1]
+    p: cython.Py_ssize_t
+    q: cython.Py_ssize_t
+    k: cython.longlong
+    with cython.nogil:
+        for p in range(p_n):
+            for q in range(l_n):
+                k = idx[p, q]
+                if k >= 0 and k < hw:
+                    out[p, k] += g[p, q]
+
+
+def _max_pool2d_scatter(grad, idx, input_shape):
+    """Add each output gradient into the input position its maximum came from."""
+    g = _grad_array(grad, (cython.cast(TensorBase, grad))._data.dtype)
+    h_n = input_shape[len(input_shape) - 2]
+    w_n = input_shape[len(input_shape) - 1]
+    g2 = g.reshape(-1, g.shape[g.ndim - 2] * g.shape[g.ndim - 1])
+    i2 = idx.reshape(g2.shape)
+    p_n = g2.shape[0]
+    if cython.compiled:
+        res = np.zeros((p_n, h_n * w_n), dtype=g.dtype)
+        g32: cython.float[:, ::1]
+        r32: cython.float[:, ::1]
+        g64: cython.double[:, ::1]
+        r64: cython.double[:, ::1]
+        iv: cython.longlong[:, ::1]
+        if g2.size != 0:
+            iv = i2
+            if g.dtype == np.float32:
+                g32 = g2
+                r32 = res
+                _scatter_kernel[cython.float](g32, iv, r32)
+            else:
+                g64 = g2
+                r64 = res
+                _scatter_kernel[cython.double](g64, iv, r64)
+    else:
+        keep = i2 >= 0
+        flat = (np.arange(p_n)[:, None] * (h_n * w_n) + i2)[keep]
+        res = np.bincount(flat, weights=g2[keep], minlength=p_n * h_n * w_n)
+        res = res.astype(g.dtype, copy=False)
+    out = make(res.reshape(input_shape))
+    record(out, "MaxPool2DWithIndicesBackwardBackward0", _max_pool2d_scatter_backward,
+           (grad,), (idx,), False, input_shape)
+    return out
+
+
+def _max_pool2d_scatter_backward(ctx, grad):
+    (idx,) = ctx.saved
+    return (_max_pool2d_gather(grad, idx, ctx.attrs),)
+
+
+def _max_pool2d_gather(grad, idx, input_shape):
+    """The adjoint of ``_max_pool2d_scatter``: read each output's maximum position."""
+    g = (cython.cast(TensorBase, grad))._data
+    h_n = input_shape[len(input_shape) - 2]
+    w_n = input_shape[len(input_shape) - 1]
+    g2 = g.reshape(-1, h_n * w_n)
+    i2 = idx.reshape(g2.shape[0], -1)
+    res = np.take_along_axis(g2, np.maximum(i2, 0), axis=1)
+    res[i2 < 0] = 0
+    out = make(res.reshape(idx.shape))
+    record(out, "MaxPool2DWithIndicesBackward0", _max_pool2d_gather_backward,
+           (grad,), (idx,), False, input_shape)
+    return out
+
+
+def _max_pool2d_gather_backward(ctx, grad):
+    (idx,) = ctx.saved
+    return (_max_pool2d_scatter(grad, idx, ctx.attrs),)
+
+
+# ======================================================================
+# Box means: avg_pool2d and adaptive_avg_pool2d
+# ======================================================================
+# Both average each output over a rectangle of the input,
+# rows [hs[oh], he[oh]) x columns [ws[ow], we[ow]), divided by div[oh, ow]
+# (an empty rectangle gives 0).  The rectangles and divisors are computed
+# once in Python; the kernels just sum.
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _box_mean_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
+                     hs: cython.longlong[::1], he: cython.longlong[::1],
+                     ws: cython.longlong[::1], we: cython.longlong[::1],
+                     div: cython.double[:, ::1]) -> cython.void:
+    p_n: cython.Py_ssize_t = x.shape[0]
+    oh_n: cython.Py_ssize_t = out.shape[1]
+    ow_n: cython.Py_ssize_t = out.shape[2]
+    p: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    ih: cython.Py_ssize_t
+    iw: cython.Py_ssize_t
+    acc: cython.floating
+    with cython.nogil:
+        for p in range(p_n):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    acc = 0
+                    for ih in range(hs[oh], he[oh]):
+                        for iw in range(ws[ow], we[ow]):
+                            acc = acc + x[p, ih, iw]
+                    if div[oh, ow] != 0:
+                        out[p, oh, ow] = acc / div[oh, ow]
+                    else:
+                        out[p, oh, ow] = 0
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _box_mean_backward_kernel(g: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
+                              hs: cython.longlong[::1], he: cython.longlong[::1],
+                              ws: cython.longlong[::1], we: cython.longlong[::1],
+                              div: cython.double[:, ::1]) -> cython.void:
+    p_n: cython.Py_ssize_t = g.shape[0]
+    oh_n: cython.Py_ssize_t = g.shape[1]
+    ow_n: cython.Py_ssize_t = g.shape[2]
+    p: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    ih: cython.Py_ssize_t
+    iw: cython.Py_ssize_t
+    v: cython.floating
+    with cython.nogil:
+        for p in range(p_n):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    if div[oh, ow] == 0:
+                        continue
+                    v = g[p, oh, ow] / div[oh, ow]
+                    for ih in range(hs[oh], he[oh]):
+                        for iw in range(ws[ow], we[ow]):
+                            out[p, ih, iw] += v
+
+
+def _box_matrix(starts, ends, size):
+    """(len(starts), size) 0/1 matrix selecting [start, end) in each row."""
+    pos = np.arange(size)
+    return ((pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None]))
+
+
+def _box_mean(x, boxes):
+    """Box means of a C-contiguous (P, H, W) array."""
+    hs, he, ws, we, div = boxes
+    p_n = x.shape[0]
+    if cython.compiled:
+        out = np.empty((p_n, len(hs), len(ws)), dtype=x.dtype)
+        x32: cython.float[:, :, ::1]
+        o32: cython.float[:, :, ::1]
+        x64: cython.double[:, :, ::1]
+        o64: cython.double[:, :, ::1]
+        if out.size == 0:
+            return out
+        if x.dtype == np.float32:
+            x32 = x
+            o32 = out
+            _box_mean_kernel[cython.float](x32, o32, hs, he, ws, we, div)
+        else:
+            x64 = x
+            o64 = out
+            _box_mean_kernel[cython.double](x64, o64, hs, he, ws, we, div)
+        return out
+    # sums as (rows selector) @ x @ (columns selector)^T
+    a = _box_matrix(hs, he, x.shape[1]).astype(x.dtype)
+    b = _box_matrix(ws, we, x.shape[2]).astype(x.dtype)
+    sums = np.matmul(np.matmul(a, x), b.T)
+    return _divide(sums, div)
+
+
+def _divide(sums, div):
+    safe = np.where(div == 0, 1.0, div).astype(sums.dtype)
+    out = sums / safe
+    if np.any(div == 0):
+        out[..., div == 0] = 0
+    return out
+
+
+def _box_mean_grad(g, boxes, h_n, w_n):
+    """The adjoint of ``_box_mean`` for a C-contiguous (P, OH, OW) array."""
+    hs, he, ws, we, div = boxes
+    p_n = g.shape[0]
+    if cython.compiled:
+        out = np.zeros((p_n, h_n, w_n), dtype=g.dtype)
+        g32: cython.float[:, :, ::1]
+        o32: cython.float[:, :, ::1]
+        g64: cython.double[:, :, ::1]
+        o64: cython.double[:, :, ::1]
+        if g.size == 0:
+            return out
+        if g.dtype == np.float32:
+            g32 = g
+            o32 = out
+            _box_mean_backward_kernel[cython.float](g32, o32, hs, he, ws, we, div)
+        else:
+            g64 = g
+            o64 = out
+            _box_mean_backward_kernel[cython.double](g64, o64, hs, he, ws, we, div)
+        return out
+    a = _box_matrix(hs, he, h_n).astype(g.dtype)
+    b = _box_matrix(ws, we, w_n).astype(g.dtype)
+    return np.matmul(np.matmul(a.T, _divide(g, div)), b)
+
+
+def _box_op(input, boxes, name):
+    x = (cython.cast(TensorBase, input))._data
+    values = _box_mean(_planes(x), boxes)
+    out = make(values.reshape(x.shape[:x.ndim - 2] + values.shape[1:]))
+    record(out, name, _box_op_backward, (input,), (), False, (x.shape, boxes, name))
+    return out
+
+
+def _box_op_backward(ctx, grad):
+    shape, boxes, name = ctx.attrs
+    return (_box_op_grad(grad, shape, boxes, name),)
+
+
+def _box_op_grad(grad, shape, boxes, name):
+    g = _grad_array(grad, (cython.cast(TensorBase, grad))._data.dtype)
+    h_n = shape[len(shape) - 2]
+    w_n = shape[len(shape) - 1]
+    values = _box_mean_grad(_planes(g), boxes, h_n, w_n)
+    out = make(values.reshape(shape))
+    record(out, name.replace("Backward0", "BackwardBackward0"), _box_op_grad_backward,
+           (grad,), (), False, (boxes, name))
+    return out
+
+
+def _box_op_grad_backward(ctx, grad):
+    boxes, name = ctx.attrs
+    return (_box_op(grad, boxes, name),)
+
+
+def _index_array(values):
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling over an NCHW (or CHW) tensor.
+
+    Args:
+        count_include_pad: count zero padding in the divisor (window parts
+            past the padded input, from ``ceil_mode``, never count).
+        divisor_override: divide every sum by this instead.
+
+    Example:
+        >>> avg_pool2d(autograd.arange(16.).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 2.5000,  4.5000],
+                  [10.5000, 12.5000]]]])
+    """
+    x = _tensor_data("avg_pool2d", input, "input", 1)
+    _check_nchw("avg_pool2d", x)
+    kh, kw, sh, sw, ph, pw, dh, dw = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
+    if divisor_override is not None:
+        if not _is_int(divisor_override):
+            raise TypeError(
+                f"avg_pool2d(): argument 'divisor_override' must be int, not "
+                f"{type(divisor_override).__name__}")
+        if divisor_override == 0:
+            raise RuntimeError("avg_pool2d: divisor must be not zero")
+    h_n = x.shape[x.ndim - 2]
+    w_n = x.shape[x.ndim - 1]
+    oh_n = _pool_out(h_n, kh, ph, sh, 1, ceil_mode)
+    ow_n = _pool_out(w_n, kw, pw, sw, 1, ceil_mode)
+    _check_out("avg_pool2d", x, oh_n, ow_n)
+    hs, he, hcount, hpad = _avg_bounds(h_n, kh, sh, ph, oh_n)
+    ws, we, wcount, wpad = _avg_bounds(w_n, kw, sw, pw, ow_n)
+    if divisor_override is not None:
+        div = np.full((oh_n, ow_n), float(divisor_override))
+    elif count_include_pad:
+        div = np.outer(hpad, wpad).astype(np.float64)
+    else:
+        div = np.outer(hcount, wcount).astype(np.float64)
+    # an empty window (all padding) averages to 0 whatever the divisor
+    div[np.outer(hcount, wcount) == 0] = 0
+    return _box_op(input, (hs, he, ws, we, div), "AvgPool2DBackward0")
+
+
+def _avg_bounds(size, k, s, p, out_n):
+    """Per output along one axis: the clipped window [start, end), its
+    length, and its length counting padding (but not the ceil_mode overhang)."""
+    start = np.arange(out_n, dtype=np.int64) * s - p
+    end = np.minimum(start + k, size + p)
+    padded = end - start
+    start = np.maximum(start, 0)
+    end = np.minimum(end, size)
+    end = np.maximum(end, start)
+    return _index_array(start), _index_array(end), end - start, padded
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a given output size: output (i, j) averages input
+    rows floor(i*H/OH) .. ceil((i+1)*H/OH) and likewise for columns.
+
+    Args:
+        output_size: an int or a pair; a None entry keeps the input size.
+
+    Example:
+        >>> adaptive_avg_pool2d(autograd.ones(2, 3, 7, 5), 1).shape
+        (2, 3, 1, 1)
+    """
+    x = _tensor_data("adaptive_avg_pool2d", input, "input", 1)
+    if x.ndim not in (3, 4) or 0 in x.shape[x.ndim - 3:]:
+        raise RuntimeError(
+            f"adaptive_avg_pool2d(): Expected 3D or 4D tensor with non-zero size for "
+            f"non-batch dimensions, but got input of size {format_shape(x.shape)}")
+    _check_float("adaptive_avg_pool2d", x)
+    h_n = x.shape[x.ndim - 2]
+    w_n = x.shape[x.ndim - 1]
+    if _is_int(output_size) or output_size is None:
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2 or not all(
+            [v is None or _is_int(v) for v in output_size]):
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: output_size must be 2 ints (or None), but got "
+            f"{output_size!r}")
+    oh_n = h_n if output_size[0] is None else int(output_size[0])
+    ow_n = w_n if output_size[1] is None else int(output_size[1])
+    if oh_n < 0 or ow_n < 0:
+        raise RuntimeError(
+            f"adaptive_avg_pool2d: elements of output_size must be greater than or equal "
+            f"to 0 but received {{{oh_n}, {ow_n}}}")
+    hs, he = _adaptive_bounds(h_n, oh_n)
+    ws, we = _adaptive_bounds(w_n, ow_n)
+    div = np.outer(he - hs, we - ws).astype(np.float64)
+    return _box_op(input, (hs, he, ws, we, div), "AdaptiveAvgPool2DBackward0")
+
+
+def _adaptive_bounds(size, out_n):
+    i = np.arange(out_n, dtype=np.int64)
+    start = (i * size) // out_n if out_n > 0 else i
+    end = ((i + 1) * size + out_n - 1) // out_n if out_n > 0 else i
+    return _index_array(start), _index_array(end)
+
+
+# PyTorch has conv2d and max_pool2d at top level; the rest live in nn.functional.
+__all__ = ["conv2d", "max_pool2d"]
 TENSOR_METHODS = {}
