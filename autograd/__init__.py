@@ -13,6 +13,7 @@ whenever it was built) or "python" (``AUTOGRAD_ENGINE=python``).
 """
 import engine as _engine
 from engine import graph as _graph
+from engine import conv_ops as _conv
 from engine import linalg_ops as _linalg
 from engine import pointwise_ops as _pw
 from engine import reduce_ops as _red
@@ -28,9 +29,10 @@ from autograd._factories import (
     randn_like, tensor, zeros, zeros_like,
 )
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd._gradcheck import GradcheckError, gradcheck
+from autograd._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd.serialization import load, save
 from autograd import models, nn, optim, viz  # noqa: E402  (they import the names above)
+from autograd import functional  # noqa: E402
 
 ENGINE = _engine.ENGINE
 
@@ -42,7 +44,7 @@ half = float16
 backward = _graph.backward
 grad = _graph.grad
 
-for _module in (_pw, _red, _shape, _linalg):
+for _module in (_pw, _red, _shape, _linalg, _conv):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
 del _module, _name

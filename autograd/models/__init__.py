@@ -1,1 +1,4 @@
-"""Model architectures compatible with torchvision's."""
+"""Model architectures compatible with torchvision's (``torchvision.models``)."""
+from autograd.models.resnet import ResNet, resnet18
+
+__all__ = ["ResNet", "resnet18"]
