@@ -16,15 +16,12 @@ import platform
 import subprocess
 import sys
 
-from benchmarks.bench_chain import OPS
-from benchmarks.bench_q import SIZE
-from benchmarks.worker import ENGINES, QUICK_Q_SIZE, QUICK_REPEAT, REPEAT, WORKLOADS
+from benchmarks.worker import ENGINES
+from benchmarks.workloads import QUICK_REPEAT, WORKLOADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLUMNS = ("workload", "engine", "forward", "x compiled", "backward", "x compiled",
            "peak RSS MiB (+over imports)")
-# workload -> (time scale, forward unit, backward unit, divisor): the chain per op/node
-UNITS = {"chain": (1e6, "us/op", "us/node", OPS), "q": (1e3, "ms", "ms", 1)}
 
 
 def run_worker(engine, workload, quick, threads):
@@ -42,27 +39,21 @@ def run_worker(engine, workload, quick, threads):
     return {"engine": engine, "workload": workload, "status": "error", "reason": lines[-1]}
 
 
-def label(workload, quick):
-    if workload == "chain":
-        return f"chain, {OPS:,} ops on (16,)"
-    return f"Q, {QUICK_Q_SIZE if quick else SIZE:,} float32"
-
-
 def rows(results, quick=False):
     """The table's rows: one per workload and engine, times scaled, ratios to compiled."""
     table = []
-    for workload in WORKLOADS:
+    for workload, spec in WORKLOADS.items():
         mine = [r for r in results if r["workload"] == workload]
-        scale, forward_unit, backward_unit, per = UNITS[workload]
         base = next((r for r in mine if r["engine"] == "compiled" and r["status"] == "ok"), None)
         for r in mine:
-            cells = [label(workload, quick), r["engine"]]
+            cells = [spec.title(quick), r["engine"]]
             if r["status"] != "ok":
-                cell = "not installed" if r["status"] == "unavailable" else "ERROR"
+                cell = r.get("cell", "not installed") if r["status"] == "unavailable" else "ERROR"
                 table.append(cells + [cell, "", "", "", ""])
                 continue
-            for key, unit in (("forward_s", forward_unit), ("backward_s", backward_unit)):
-                cells.append(f"{r[key] * scale / per:.3f} {unit}")
+            for key, unit in (("forward_s", spec.forward_unit),
+                              ("backward_s", spec.backward_unit)):
+                cells.append(f"{r[key] * spec.scale / spec.per:.3f} {unit}")
                 cells.append(f"{r[key] / base[key]:.2f}x" if base else "-")
             cells.append(f"{r['rss_peak_mib']:.1f} (+{r['rss_peak_mib'] - r['rss_base_mib']:.1f})")
             table.append(cells)
@@ -89,15 +80,16 @@ def notes(results, quick, threads):
     torch_text = (f"torch {torch['torch']} (threads: {torch['torch_threads']}, "
                   f"{'set by --threads' if threads else 'its default'})" if torch
                   else "torch not installed")
-    repeat = (f"{QUICK_REPEAT} runs (QUICK: Q on {QUICK_Q_SIZE:,} elements; a smoke test, "
-              f"not a measurement)" if quick
-              else f"{REPEAT['chain']} runs (chain), {REPEAT['q']} runs (Q)")
+    repeat = (f"{QUICK_REPEAT} runs (QUICK: smaller sizes; a smoke test, not a measurement)"
+              if quick else ", ".join(f"{spec.repeat} ({name})" for name, spec in WORKLOADS.items())
+              + " runs")
     return [
         f"date {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
         f"{platform.platform()}, {os.cpu_count()} CPUs",
         f"Python {platform.python_version()}, {numpy_text}, {torch_text}",
         f"time: median of {repeat} after one warm-up call, gc disabled during each timed "
-        "call (as timeit does); chain per op forward and per node backward, Q per call",
+        "call (as timeit does); chain per op forward and per node backward, the rest per call; "
+        "training steps: forward = the loss, backward = backward() plus the SGD step",
         "x compiled: time / the compiled engine's time in this run (above 1 is slower)",
         "peak RSS: ru_maxrss of the workload's own process (+ its rise over the baseline "
         "after imports)",
@@ -107,7 +99,7 @@ def notes(results, quick, threads):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: {QUICK_REPEAT} runs, Q on {QUICK_Q_SIZE:,} elements")
+                        help=f"smoke test: {QUICK_REPEAT} runs, smaller sizes")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--threads", type=int,
                         help="thread count for PyTorch and numpy's BLAS (default: theirs)")

@@ -17,11 +17,9 @@ import sys
 import time
 import traceback
 
+from benchmarks.workloads import QUICK_REPEAT, WORKLOADS
+
 ENGINES = ("compiled", "python", "torch", "numpy")
-WORKLOADS = ("chain", "q")
-REPEAT = {"chain": 21, "q": 11}
-QUICK_REPEAT = 3
-QUICK_Q_SIZE = 400_000
 
 
 def load(engine, threads=None):
@@ -85,27 +83,33 @@ def blas_info(threads):
 
 def run(engine, workload, quick=False, threads=None):
     """Measure and check one workload; return the result as a JSON-able dict."""
+    spec = WORKLOADS[workload]
     try:
         lib = load(engine, threads)
     except ImportError as error:
         if engine != "torch":
             raise
         return {"engine": engine, "workload": workload, "status": "unavailable",
-                "reason": str(error)}
-    from benchmarks import bench_chain, bench_q
-    module = {"chain": bench_chain, "q": bench_q}[workload]
-    size = QUICK_Q_SIZE if quick and workload == "q" else getattr(module, "SIZE", None)
-    repeat = QUICK_REPEAT if quick else REPEAT[workload]
+                "cell": "not installed", "reason": str(error)}
+    module = spec.bench()
+    size = spec.quick_size if quick else spec.size
+    repeat = QUICK_REPEAT if quick else spec.repeat
     rss_base = _maxrss_mib()
 
-    case = module.make_case(lib, size)
+    try:
+        case = module.make_case(lib, size)
+    except NotImplementedError as error:
+        return {"engine": engine, "workload": workload, "status": "unavailable",
+                "cell": "no version", "reason": str(error)}
     forward = median_seconds(case.forward, lambda: ((), {}), repeat)
     backward = median_seconds(case.backward, case.graph, repeat)
     rss_peak = _maxrss_mib()   # before the checks, whose float64 references are not the workload's
-    module.check_forward(case.value(case.forward()))
+    if hasattr(case, "reset"):   # training steps: back to the initial weights
+        case.reset()
+    module.check_forward(case.value(case.forward()), size)
     args, kwargs = case.graph()
     case.backward(*args, **kwargs)
-    module.check_backward(case.grads())
+    module.check_backward(case.grads(), size)
 
     info = {"python": platform.python_version(), **blas_info(threads)}
     if engine == "torch":

@@ -13,13 +13,16 @@ import sys
 import pytest
 
 from benchmarks.__main__ import COLUMNS, format_table, rows
+from benchmarks.workloads import WORKLOADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 COMPILED_BUILT = any(
     name.startswith("graph.") and name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
     for name in os.listdir(os.path.join(ROOT, "engine")))
-LABELS = {"chain": "chain, 3,000 ops on (16,)", "q": "Q, 400,000 float32"}
+LABELS = {"chain": "chain, 3,000 ops on (16,)", "q": "Q, 400,000 float32",
+          "mlp": "MLP step, batch 16, 784-512-512-10", "resnet1": "ResNet-18 step, (1, 3, 64, 64)",
+          "resnet16": "ResNet-18 step, (2, 3, 64, 64)"}
 ENGINES = ("compiled", "python", "torch", "numpy")
 
 
@@ -59,10 +62,13 @@ def test_quick_command_prints_every_workload_and_engine(runs):
     assert code == 0, stderr
     header, *body = _table(stdout)
     assert tuple(header) == COLUMNS
-    assert [row[:2] for row in body] == [[LABELS[w], e] for w in ("chain", "q") for e in ENGINES]
+    assert [row[:2] for row in body] == [[LABELS[w], e] for w in WORKLOADS for e in ENGINES]
     for row in body:
         if row[1] == "torch" and not HAVE_TORCH:
             assert row[2] == "not installed"
+            continue
+        if row[1] == "numpy" and row[0].startswith("ResNet"):
+            assert row[2] == "no version"
             continue
         assert len(row) == len(COLUMNS), row
         unit = ("us/op", "us/node") if row[0].startswith("chain") else ("ms", "ms")
@@ -74,6 +80,7 @@ def test_quick_command_prints_every_workload_and_engine(runs):
             assert row[3] == row[5] == "1.00x"
     notes = stdout.split("\n\n")[1]
     for word in ("CPUs", "Python 3", "numpy ", "BLAS threads", "QUICK", "median of 3",
+                 "the SGD step",
                  "date 2"):
         assert word in notes
     assert ("its default)" in notes) == HAVE_TORCH
@@ -94,7 +101,7 @@ def test_failing_workload_exits_nonzero_and_is_named(runs):
 def test_benchmark_suites_pass_as_tests(runs):
     stdout, stderr, code = runs["suites"]
     assert code == 0, stdout + stderr
-    expected = "12 passed" if HAVE_TORCH else "8 passed, 4 skipped"
+    expected = "21 passed" if HAVE_TORCH else "14 passed, 7 skipped"
     assert expected in stdout.splitlines()[-1], stdout
 
 
