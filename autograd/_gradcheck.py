@@ -140,3 +140,71 @@ def _analytical_jacobians(out, inputs, wrt):
             if g is not None:
                 jacobians[j][r] = g._data.astype(np.float64).ravel()
     return jacobians
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True):
+    """Check ``func``'s second derivatives against finite differences.
+
+    The first-order gradients ``autograd.grad(func(*inputs), inputs,
+    grad_outputs, create_graph=True)`` are themselves a function of the
+    inputs and of ``grad_outputs``; ``gradcheck`` then compares the double
+    backward through that function with central differences of it.
+
+    Args:
+        func: takes the ``inputs`` positionally, returns a tensor or a tuple.
+        inputs: a tensor or a tuple of arguments (non-tensors are passed on).
+        grad_outputs: the upstream gradients, one per output that requires
+            grad; by default random float64-accurate values in [-1, 1) drawn
+            from the generator ``autograd.manual_seed`` seeds, which require
+            grad, so the dependence on them is checked too.
+        eps, atol, rtol: as for ``gradcheck``.
+        gen_non_contig_grad_outputs: make the default ``grad_outputs``
+            non-contiguous.
+        raise_exception: raise ``GradcheckError`` on a mismatch (default)
+            instead of returning False.
+
+    Returns:
+        True when every second derivative matches.
+
+    Example:
+        >>> x = autograd.randn(3, dtype=autograd.float64, requires_grad=True)
+        >>> autograd.gradgradcheck(lambda t: t.sin() * t, (x,))
+        True
+    """
+    from autograd import _factories  # the generator is rebound by manual_seed
+
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        outputs = [o for o in _float_outputs(func, inputs) if o.requires_grad]
+        grad_outputs = []
+        for o in outputs:
+            shape = o._data.shape
+            values = _factories._rng.uniform(-1.0, 1.0, size=shape).astype(o._data.dtype)
+            if gen_non_contig_grad_outputs and values.ndim > 0:
+                # Every other element of a buffer twice the size.
+                buffer = np.repeat(values[..., None], 2, axis=-1)
+                values = buffer[..., 0]
+            g = make(values)
+            g.requires_grad = True
+            grad_outputs.append(g)
+    grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, TensorBase) and x.requires_grad]
+
+    def first_order(*args):
+        # The leaves are perturbed in place between calls, so each call
+        # rebuilds the graph from the current values.
+        outputs = [o for o in _as_tuple(func(*args[:n_in]))
+                   if isinstance(o, TensorBase) and o.requires_grad]
+        if len(outputs) != len(grad_outputs):
+            raise RuntimeError(
+                f"gradgradcheck: got {len(grad_outputs)} grad_outputs for "
+                f"{len(outputs)} outputs that require grad"
+            )
+        grads = _graph.grad(tuple(outputs), tuple(args[i] for i in wrt), args[n_in:],
+                            create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)
