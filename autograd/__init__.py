@@ -13,6 +13,7 @@ whenever it was built) or "python" (``AUTOGRAD_ENGINE=python``).
 """
 import engine as _engine
 from engine import graph as _graph
+from engine import inplace_ops as _inplace
 from engine import conv_ops as _conv
 from engine import linalg_ops as _linalg
 from engine import pointwise_ops as _pw
@@ -44,7 +45,7 @@ half = float16
 backward = _graph.backward
 grad = _graph.grad
 
-for _module in (_pw, _red, _shape, _linalg, _conv):
+for _module in (_pw, _red, _shape, _linalg, _conv, _inplace):
     for _name in _module.__all__:
         globals()[_name] = getattr(_module, _name)
 del _module, _name

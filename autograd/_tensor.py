@@ -7,6 +7,7 @@ re-implements no arithmetic.
 import numpy as np
 
 from engine import graph as _graph
+from engine import inplace_ops as _inplace
 from engine import linalg_ops as _linalg
 from engine import pointwise_ops as _pw
 from engine import reduce_ops as _red
@@ -165,7 +166,7 @@ def _rebuild(data, requires_grad):
 
 
 # Each engine op module lists the methods and operators it provides.
-for _module in (_pw, _red, _shape, _linalg):
+for _module in (_pw, _red, _shape, _linalg, _inplace):
     for _name, _function in _module.TENSOR_METHODS.items():
         setattr(Tensor, _name, _function)
 del _module, _name, _function

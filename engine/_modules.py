@@ -10,4 +10,5 @@ ENGINE_MODULES = (
     "linalg_ops",
     "conv_ops",
     "nn_ops",
+    "inplace_ops",
 )

@@ -1,0 +1,2 @@
+from engine.tensor cimport TensorBase, make, format_shape
+from engine.graph cimport record
