@@ -9,6 +9,8 @@ checked: the weights after one step against a float64 numpy reference.
 """
 import numpy as np
 
+from benchmarks.training import TrainingStepCase
+
 SIZE = 128                       # the batch
 LAYERS = (784, 512, 512, 10)
 LR = 0.01
@@ -58,44 +60,22 @@ def numpy_gradients(state, saved):
     return grads
 
 
-class TensorCase:
+class TensorCase(TrainingStepCase):
     """The workload on autograd or torch (their nn and optim APIs agree)."""
 
     def __init__(self, lib, size):
         nn = lib.nn
-        self.lib = lib
-        self.model = nn.Sequential(
+        model = nn.Sequential(
             nn.Linear(LAYERS[0], LAYERS[1]), nn.ReLU(),
             nn.Linear(LAYERS[1], LAYERS[2]), nn.ReLU(),
             nn.Linear(LAYERS[2], LAYERS[3]),
         )
-        self.initial = {name: lib.from_numpy(w) for name, w in weights().items()}
-        self.model.load_state_dict(self.initial)
+        super().__init__(lib, model, weights(), LR, MOMENTUM)
         x, y = batch(size)
         self.x, self.y = lib.from_numpy(x), lib.from_numpy(y)
-        self.optimizer = None
 
-    def forward(self):
+    def loss(self):
         return self.lib.nn.functional.cross_entropy(self.model(self.x), self.y)
-
-    def reset(self):
-        """The initial weights and a fresh optimizer."""
-        self.model.load_state_dict(self.initial)
-        self.optimizer = self.lib.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
-        self.optimizer.zero_grad()
-
-    def graph(self):
-        """Reset, then build the graph: backward's untimed setup."""
-        self.reset()
-        return (self.forward(),), {}
-
-    def backward(self, loss):
-        loss.backward()
-        self.optimizer.step()
-
-    @staticmethod
-    def value(loss):
-        return loss.item()
 
     def grads(self):
         """The weights after the step."""

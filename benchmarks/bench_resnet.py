@@ -11,6 +11,8 @@ is no hand-written numpy version.
 """
 import numpy as np
 
+from benchmarks.training import TrainingStepCase
+
 SIZE = 16                        # the batch; the table also runs 1
 LR = 0.01
 MOMENTUM = 0.9
@@ -48,40 +50,18 @@ def build(lib):
     return lib.models.resnet18()
 
 
-class TensorCase:
+class TensorCase(TrainingStepCase):
     """The workload on autograd or torch."""
 
     def __init__(self, lib, size):
-        self.lib = lib
-        self.model = build(lib)
-        self.initial = {name: lib.from_numpy(w) for name, w in weights(self.model).items()}
-        self.model.load_state_dict(self.initial)
+        model = build(lib)
+        super().__init__(lib, model, weights(model), LR, MOMENTUM)
         data, labels = batch(size)
         self.data, self.labels = lib.from_numpy(data), lib.from_numpy(labels)
-        self.optimizer = None
 
-    def forward(self):
+    def loss(self):
         prediction = self.model(self.data)
         return (prediction - self.labels).sum()
-
-    def reset(self):
-        """The initial weights and a fresh optimizer."""
-        self.model.load_state_dict(self.initial)
-        self.optimizer = self.lib.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
-        self.optimizer.zero_grad()
-
-    def graph(self):
-        """Reset, then build the graph: backward's untimed setup."""
-        self.reset()
-        return (self.forward(),), {}
-
-    def backward(self, loss):
-        loss.backward()
-        self.optimizer.step()
-
-    @staticmethod
-    def value(loss):
-        return loss.item()
 
     def grads(self):
         """Each parameter's change made by the step."""
