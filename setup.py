@@ -21,6 +21,13 @@ ENGINE_MODULES = runpy.run_path("engine/_modules.py")["ENGINE_MODULES"]
 
 DEBUG = os.environ.get("CYGRAD_DEBUG", "") not in ("", "0")
 
+# OpenMP runs the elementwise loops of large arrays on every core (prange);
+# gcc and clang on Linux have it.  -ffp-contract=off keeps float arithmetic
+# exactly as written even when CFLAGS enable FMA (-march=native): a fused
+# multiply-add rounds once where numpy rounds twice.
+OPENMP = ["-fopenmp"]
+FLOAT_ARGS = ["-ffp-contract=off"]
+
 DIRECTIVES = {
     "language_level": 3,
     "boundscheck": DEBUG,
@@ -36,7 +43,8 @@ extensions = [
         [f"engine/{name}.py"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3"],
+        extra_compile_args=(["-O0", "-g"] if DEBUG else ["-O3"]) + FLOAT_ARGS + OPENMP,
+        extra_link_args=OPENMP,
         depends=[f"engine/{name}.pxd"],
     )
     for name in ENGINE_MODULES

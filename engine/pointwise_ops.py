@@ -17,6 +17,7 @@ constants, so higher derivatives through them are still right.
 """
 import cython
 import numpy as np
+from cython.parallel import prange
 
 from engine.graph import register_ops
 
@@ -232,6 +233,347 @@ def _is_bool(x) -> cython.bint:
 
 
 # ======================================================================
+# Compiled fast paths
+# ======================================================================
+# NOTE: numpy spends about 1 us dispatching a ufunc however small its
+# operands, more than the arithmetic on a 16-element tensor costs.  So the
+# compiled engine handles the common cases itself: C-contiguous, aligned,
+# native float32 or float64 arrays of one shape, or a tensor and a Python
+# number.  The output comes from the NumPy C API and a C loop fills it; each
+# loop does exactly the float32 (or float64) operations numpy would, in the
+# same order (a number is first rounded to the tensor's dtype, as numpy's weak
+# scalars are), so results are bit for bit the general path's.  exp, log,
+# sqrt, tanh, sin and cos call numpy's own inner loop for the dtype: libm
+# rounds differently in the last bit.  Everything else (broadcasting,
+# strides, other dtypes, promotion) takes the numpy path, which is also the
+# pure-Python engine's only path: these functions are never reached there.
+#
+# Large arrays are split into chunks run on every core with the GIL
+# released.  Elementwise results do not depend on the split (numpy's loops
+# included: the tests compare large arrays with numpy bit for bit).  Chunks
+# are handed out dynamically: on a busy machine the calling thread goes on
+# working instead of waiting for a descheduled helper to do its half.
+
+# elements; below this a thread team costs more than it saves
+_PARALLEL_MIN = 65536
+_CHUNK = 16384
+
+@cython.cfunc
+@cython.inline
+def _fast_kind(x) -> cython.int:
+    """0, or 1 for an array the fast loops take as float32, 2 as float64."""
+    if not cnp.PyArray_CheckExact(x):
+        return 0
+    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
+    want: cython.int = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
+    if (cnp.PyArray_FLAGS(a) & want) != want or not cnp.PyArray_ISNOTSWAPPED(a):
+        return 0
+    t: cython.int = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
+        return 1
+    if t == cnp.NPY_FLOAT64:
+        return 2
+    return 0
+
+
+@cython.cfunc
+@cython.inline
+def _same_shape(x, y) -> cython.bint:
+    """Do two arrays (already checked by _fast_kind) have one shape?"""
+    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
+    b: cnp.ndarray = cython.cast(cnp.ndarray, y)
+    nd: cython.int = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    dx: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(a)
+    dy: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(b)
+    i: cython.int
+    for i in range(nd):
+        if dx[i] != dy[i]:
+            return False
+    return True
+
+
+@cython.cfunc
+def _as_number(x, kind: cython.int, out: cython.p_double) -> cython.bint:
+    """Store a Python float or int as the fast loops use it (rounded to
+    float32 for ``kind`` 1); False where numpy would do more (a huge int, a
+    float32 overflow, which numpy warns about) or ``x`` is another type."""
+    d: cython.double
+    overflow: cython.int = 0
+    v: cython.longlong
+    if type(x) is float:
+        d = x
+    elif type(x) is int:
+        v = PyLong_AsLongLongAndOverflow(x, cython.address(overflow))
+        # beyond 2**53 an int is not exact as a double: rounding it twice
+        # could differ from numpy's single rounding
+        if overflow != 0 or v > 9007199254740992 or v < -9007199254740992:
+            return False
+        d = cython.cast(cython.double, v)
+    else:
+        return False
+    if kind == 1:
+        f: cython.float = cython.cast(cython.float, d)
+        if isinf(f) and not isinf(d):
+            return False
+        d = f
+    out[0] = d
+    return True
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.cdivision(True)
+def _loop(op: cython.int, lo: cython.Py_ssize_t, hi: cython.Py_ssize_t,
+          out: cython.pointer(cython.floating), a: cython.pointer(cython.floating),
+          b: cython.pointer(cython.floating), s: cython.floating) -> cython.void:
+    """``out[i] = op(a[i], b[i] or s)`` for ``lo <= i < hi``.  Constants are
+    typed locals: a C literal would make float32 arithmetic double."""
+    i: cython.Py_ssize_t
+    v: cython.floating
+    e: cython.floating
+    zero: cython.floating = 0
+    one: cython.floating = 1
+    two: cython.floating = 2
+    three: cython.floating = 3
+    args: cython.p_char[2]
+    steps: cnp.npy_intp[2]
+    n: cnp.npy_intp
+    k: cython.int
+    width: cnp.npy_intp = cython.sizeof(v)
+    if op >= _EXP:
+        # numpy's inner loop over [lo, hi), then (sigmoid) the rest
+        args[0] = cython.cast(cython.p_char, a + lo)
+        args[1] = cython.cast(cython.p_char, out + lo)
+        steps[0] = steps[1] = width
+        n = hi - lo
+        k = 0 if cython.floating is cython.float else 1
+        _np_loops[op - _EXP][k](args, cython.address(n), steps, _np_loop_data[op - _EXP][k])
+    elif op == _ADD_VV:
+        for i in range(lo, hi):
+            out[i] = a[i] + b[i]
+    elif op == _SUB_VV:
+        for i in range(lo, hi):
+            out[i] = a[i] - b[i]
+    elif op == _MUL_VV:
+        for i in range(lo, hi):
+            out[i] = a[i] * b[i]
+    elif op == _DIV_VV:
+        for i in range(lo, hi):
+            out[i] = a[i] / b[i]
+    elif op == _ADD_VS:
+        for i in range(lo, hi):
+            out[i] = a[i] + s
+    elif op == _SUB_VS:
+        for i in range(lo, hi):
+            out[i] = a[i] - s
+    elif op == _MUL_VS:
+        for i in range(lo, hi):
+            out[i] = a[i] * s
+    elif op == _DIV_VS:
+        for i in range(lo, hi):
+            out[i] = a[i] / s
+    elif op == _SUB_SV:
+        for i in range(lo, hi):
+            out[i] = s - a[i]
+    elif op == _DIV_SV:
+        for i in range(lo, hi):
+            out[i] = s / a[i]
+    elif op == _NEG:
+        for i in range(lo, hi):
+            out[i] = -a[i]
+    elif op == _SQUARE:
+        for i in range(lo, hi):
+            out[i] = a[i] * a[i]
+    elif op == _CUBE:
+        for i in range(lo, hi):
+            out[i] = a[i] * a[i] * a[i]
+    elif op == _RECIPROCAL:
+        for i in range(lo, hi):
+            out[i] = one / a[i]
+    elif op == _RELU:
+        # np.maximum(x, 0): nan stays nan, -0.0 becomes 0.0
+        for i in range(lo, hi):
+            v = a[i]
+            out[i] = v if (v > zero or v != v) else zero
+    elif op == _SIGMOID:
+        # the general path's e = exp(-|x|); x >= 0 ? 1 / (1 + e) : e / (1 + e)
+        for i in range(lo, hi):
+            v = -fabs(a[i])
+            out[i] = v
+        args[0] = cython.cast(cython.p_char, out + lo)
+        args[1] = cython.cast(cython.p_char, out + lo)
+        steps[0] = steps[1] = width
+        n = hi - lo
+        k = 0 if cython.floating is cython.float else 1
+        _np_loops[0][k](args, cython.address(n), steps, _np_loop_data[0][k])
+        for i in range(lo, hi):
+            e = out[i]
+            v = one + e
+            out[i] = one / v if a[i] >= zero else e / v
+    elif op == _TANH_GRAD:
+        # grad * (1 - y * y)
+        for i in range(lo, hi):
+            out[i] = a[i] * (one - b[i] * b[i])
+    elif op == _SIGMOID_GRAD:
+        # grad * (y * (1 - y))
+        for i in range(lo, hi):
+            out[i] = a[i] * (b[i] * (one - b[i]))
+    elif op == _RELU_GRAD:
+        # where(y <= 0, 0, grad)
+        for i in range(lo, hi):
+            out[i] = zero if b[i] <= zero else a[i]
+    elif op == _POW2_GRAD:
+        # grad * (x * 2)
+        for i in range(lo, hi):
+            out[i] = a[i] * (b[i] * two)
+    elif op == _POW3_GRAD:
+        # grad * ((x * x) * 3)
+        for i in range(lo, hi):
+            out[i] = a[i] * ((b[i] * b[i]) * three)
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _loop_kind(op: cython.int, kind: cython.int, lo: cython.Py_ssize_t, hi: cython.Py_ssize_t,
+               out: cython.p_char, a: cython.p_char, b: cython.p_char,
+               s: cython.double) -> cython.void:
+    if kind == 1:
+        _loop(op, lo, hi, cython.cast(cython.p_float, out), cython.cast(cython.p_float, a),
+              cython.cast(cython.p_float, b), cython.cast(cython.float, s))
+    else:
+        _loop(op, lo, hi, cython.cast(cython.p_double, out), cython.cast(cython.p_double, a),
+              cython.cast(cython.p_double, b), s)
+
+
+@cython.cfunc
+def _launch(op: cython.int, kind: cython.int, x_array, y, s: cython.double):
+    """A new array shaped like ``x_array`` holding ``op`` of it and ``y`` (an
+    array of its shape and kind, or None) or the number ``s``; both arrays
+    are ones _fast_kind accepted."""
+    x: cnp.ndarray = cython.cast(cnp.ndarray, x_array)
+    result: cnp.ndarray = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
+                                           cnp.NPY_FLOAT32 if kind == 1 else cnp.NPY_FLOAT64, 0)
+    n: cython.Py_ssize_t = cnp.PyArray_SIZE(x)
+    out: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(result))
+    a: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(x))
+    b: cython.p_char = cython.NULL
+    if y is not None:
+        b = cython.cast(cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, y)))
+    if n < _PARALLEL_MIN:
+        _loop_kind(op, kind, 0, n, out, a, b, s)
+        return result
+    chunks: cython.Py_ssize_t = (n + _CHUNK - 1) // _CHUNK
+    k: cython.Py_ssize_t
+    lo: cython.Py_ssize_t
+    hi: cython.Py_ssize_t
+    with cython.nogil:
+        for k in prange(chunks, schedule="dynamic"):
+            lo = k * _CHUNK
+            hi = lo + _CHUNK
+            if hi > n:
+                hi = n
+            _loop_kind(op, kind, lo, hi, out, a, b, s)
+    return result
+
+
+@cython.cfunc
+@cython.inline
+def _has_loop(op: cython.int, kind: cython.int) -> cython.bint:
+    """Did numpy give us its loop for this op and kind?"""
+    return _np_loops[op - _EXP][kind - 1] != cython.NULL
+
+
+@cython.cfunc
+def _fast_unary(op: cython.int, input):
+    """``op`` of a tensor's values by a fast loop, or None for the general path."""
+    if not isinstance(input, TensorBase):
+        return None
+    x = (cython.cast(TensorBase, input))._data
+    kind: cython.int = _fast_kind(x)
+    if kind == 0:
+        return None
+    if op >= _EXP and not _has_loop(op, kind) or op == _SIGMOID and not _has_loop(_EXP, kind):
+        return None
+    return _launch(op, kind, x, None, 0.0)
+
+
+@cython.cfunc
+def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
+    """``input op other`` by a fast loop (``vv``: two tensors, ``vs``:
+    tensor and number, ``sv``: number and tensor), or None for the general path."""
+    s: cython.double = 0.0
+    kind: cython.int
+    if isinstance(input, TensorBase):
+        x = (cython.cast(TensorBase, input))._data
+        kind = _fast_kind(x)
+        if kind == 0:
+            return None
+        if isinstance(other, TensorBase):
+            y = (cython.cast(TensorBase, other))._data
+            if _fast_kind(y) != kind or not _same_shape(x, y):
+                return None
+            return _launch(vv, kind, x, y, 0.0)
+        if not _as_number(other, kind, cython.address(s)):
+            return None
+        return _launch(vs, kind, x, None, s)
+    if isinstance(other, TensorBase):
+        y = (cython.cast(TensorBase, other))._data
+        kind = _fast_kind(y)
+        if kind == 0 or not _as_number(input, kind, cython.address(s)):
+            return None
+        return _launch(sv, kind, y, None, s)
+    return None
+
+
+@cython.cfunc
+def _fast_grad(op: cython.int, grad, saved):
+    """A fused backward formula ``op(grad, saved)`` by one loop, or None.
+
+    Only with grad mode off (``create_graph=False``): otherwise the formula
+    must build its graph from engine ops."""
+    if is_grad_enabled() or not isinstance(grad, TensorBase) \
+            or not isinstance(saved, TensorBase):
+        return None
+    g = (cython.cast(TensorBase, grad))._data
+    y = (cython.cast(TensorBase, saved))._data
+    kind: cython.int = _fast_kind(g)
+    if kind == 0 or _fast_kind(y) != kind or not _same_shape(g, y):
+        return None
+    return _launch(op, kind, g, y, 0.0)
+
+
+@cython.cfunc
+def _find_loops() -> cython.void:
+    """Find numpy's float32 and float64 inner loops of exp, log, ..."""
+    ufuncs = (np.exp, np.log, np.sqrt, np.tanh, np.sin, np.cos)
+    i: cython.int
+    j: cython.int
+    k: cython.int
+    for i in range(_OP_COUNT - _EXP):
+        uf: cnp.ufunc = ufuncs[i]
+        for k in range(2):
+            _np_loops[i][k] = cython.NULL
+            _np_loop_data[i][k] = cython.NULL
+            code: cython.char = cnp.NPY_FLOAT32 if k == 0 else cnp.NPY_FLOAT64
+            # numpy picks the first loop whose types match; so do we
+            for j in range(uf.ntypes):
+                if uf.nin == 1 and uf.nout == 1 and uf.types[2 * j] == code \
+                        and uf.types[2 * j + 1] == code:
+                    _np_loops[i][k] = cython.cast(_inner_loop, uf.functions[j])
+                    _np_loop_data[i][k] = uf.data[j]
+                    break
+
+
+if cython.compiled:
+    cnp.import_array()
+    _find_loops()
+
+
+# ======================================================================
 # Arithmetic
 # ======================================================================
 
@@ -262,10 +604,15 @@ def add(input, other, alpha=1):
         >>> autograd.add(autograd.tensor([1., 2.]), 3.)
         tensor([4., 5.])
     """
-    x, y = _operands("add", input, other)
-    if alpha != 1:
-        y = _scaled("add", y, alpha, x)
-    out = make(_apply("add", np.add, x, y))
+    values = None
+    if cython.compiled and type(alpha) is int and alpha == 1:
+        values = _fast_binary(_ADD_VV, _ADD_VS, _ADD_VS, input, other)
+    if values is None:
+        x, y = _operands("add", input, other)
+        if alpha != 1:
+            y = _scaled("add", y, alpha, x)
+        values = _apply("add", np.add, x, y)
+    out = make(values)
     record(out, "AddBackward0", _add_backward, (input, other), (), False, alpha)
     return out
 
@@ -294,11 +641,16 @@ def sub(input, other, alpha=1):
         >>> autograd.tensor([3., 4.]) - 1
         tensor([2., 3.])
     """
-    x, y = _operands("sub", input, other)
-    _check_bool_sub("sub", x, y)
-    if alpha != 1:
-        y = _scaled("sub", y, alpha, x)
-    out = make(_apply("sub", np.subtract, x, y))
+    values = None
+    if cython.compiled and type(alpha) is int and alpha == 1:
+        values = _fast_binary(_SUB_VV, _SUB_VS, _SUB_SV, input, other)
+    if values is None:
+        x, y = _operands("sub", input, other)
+        _check_bool_sub("sub", x, y)
+        if alpha != 1:
+            y = _scaled("sub", y, alpha, x)
+        values = _apply("sub", np.subtract, x, y)
+    out = make(values)
     record(out, "SubBackward0", _sub_backward, (input, other), (), False, alpha)
     return out
 
@@ -318,11 +670,16 @@ def rsub(input, other, alpha=1):
         >>> 1 - autograd.tensor([3., 4.])
         tensor([-2., -3.])
     """
-    x, y = _operands("rsub", input, other)
-    _check_bool_sub("rsub", x, y)
-    if alpha != 1:
-        x = _scaled("rsub", x, alpha, y)
-    out = make(_apply("rsub", np.subtract, y, x))
+    values = None
+    if cython.compiled and type(alpha) is int and alpha == 1:
+        values = _fast_binary(_SUB_VV, _SUB_VS, _SUB_SV, other, input)
+    if values is None:
+        x, y = _operands("rsub", input, other)
+        _check_bool_sub("rsub", x, y)
+        if alpha != 1:
+            x = _scaled("rsub", x, alpha, y)
+        values = _apply("rsub", np.subtract, y, x)
+    out = make(values)
     # PyTorch names the node by whether ``other`` was a number.
     node = "RsubBackward0" if isinstance(other, TensorBase) else "RsubBackward1"
     record(out, node, _rsub_backward, (input, other), (), False, alpha)
@@ -344,7 +701,10 @@ def mul(input, other):
         >>> autograd.tensor([1., 2.]) * autograd.tensor([3., 4.])
         tensor([3., 8.])
     """
-    out = make(_binary("mul", np.multiply, input, other))
+    values = _fast_binary(_MUL_VV, _MUL_VS, _MUL_VS, input, other) if cython.compiled else None
+    if values is None:
+        values = _binary("mul", np.multiply, input, other)
+    out = make(values)
     record(out, "MulBackward0", _mul_backward, (input, other), (input, other))
     return out
 
@@ -362,6 +722,15 @@ def div(input, other):
         >>> autograd.tensor([1, 2]) / 2
         tensor([0.5000, 1.0000])
     """
+    values = _fast_binary(_DIV_VV, _DIV_VS, _DIV_SV, input, other) if cython.compiled else None
+    if values is None:
+        values = _general_div(input, other)
+    out = make(values)
+    record(out, "DivBackward0", _div_backward, (input, other), (input, other))
+    return out
+
+
+def _general_div(input, other):
     x, y = _operands("div", input, other)
     xa: cython.bint = isinstance(x, np.ndarray)
     if _category(x.dtype if xa else y.dtype) != 2:
@@ -369,10 +738,7 @@ def div(input, other):
         y = _cast(y, _DEFAULT_FLOAT)
     # NOTE: division by zero gives inf/nan silently, as in PyTorch.
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = _apply("div", np.true_divide, x, y)
-    out = make(values)
-    record(out, "DivBackward0", _div_backward, (input, other), (input, other))
-    return out
+        return _apply("div", np.true_divide, x, y)
 
 
 def _div_backward(ctx, grad):
@@ -390,9 +756,11 @@ def reciprocal(input):
         >>> autograd.tensor([2., 4.]).reciprocal()
         tensor([0.5000, 0.2500])
     """
-    input = _as_tensor("reciprocal", input)
-    with np.errstate(divide="ignore"):
-        values = np.reciprocal(_float_values(input))
+    values = _fast_unary(_RECIPROCAL, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("reciprocal", input)
+        with np.errstate(divide="ignore"):
+            values = np.reciprocal(_float_values(input))
     out = make(values)
     record(out, "ReciprocalBackward0", _reciprocal_backward, (input,), (), True)
     return out
@@ -421,14 +789,17 @@ def neg(input):
         >>> -autograd.tensor([1., -2.])
         tensor([-1.,  2.])
     """
-    input = _as_tensor("neg", input)
-    data = input._data
-    if data.dtype == _BOOL:
-        raise RuntimeError(
-            "neg: Negation, the `-` operator, on a bool tensor is not supported. If you are "
-            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
-    out = make(np.negative(data))
+    values = _fast_unary(_NEG, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("neg", input)
+        data = input._data
+        if data.dtype == _BOOL:
+            raise RuntimeError(
+                "neg: Negation, the `-` operator, on a bool tensor is not supported. If you "
+                "are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        values = np.negative(data)
+    out = make(values)
     record(out, "NegBackward0", _neg_backward, (input,), ())
     return out
 
@@ -446,10 +817,15 @@ def pow(input, exponent):
     """
     if isinstance(input, TensorBase) and isinstance(exponent, (int, float)) \
             and not isinstance(exponent, bool):
-        data = _promote(input._data, exponent)[0]
-        if data.dtype.kind in "iu" and exponent < 0:
-            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
-        out = make(_scalar_power(data, exponent))
+        values = None
+        if cython.compiled and (exponent == 2 or exponent == 3):
+            values = _fast_unary(_SQUARE if exponent == 2 else _CUBE, input)
+        if values is None:
+            data = _promote(input._data, exponent)[0]
+            if data.dtype.kind in "iu" and exponent < 0:
+                raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+            values = _scalar_power(data, exponent)
+        out = make(values)
         record(out, "PowBackward0", _pow_scalar_backward, (input,), (input,), False, exponent)
         return out
     x, y = _operands("pow", input, exponent)
@@ -482,6 +858,10 @@ def _scalar_power(data, exponent):
 def _pow_scalar_backward(ctx, grad):
     (a,) = ctx.saved
     p = ctx.attrs
+    if cython.compiled and (p == 2 or p == 3):
+        values = _fast_grad(_POW2_GRAD if p == 2 else _POW3_GRAD, grad, a)
+        if values is not None:
+            return (make(values),)
     if p == 0:
         return (mul(grad, 0.0),)
     if p == 2:
@@ -569,8 +949,11 @@ def exp(input):
         >>> autograd.tensor([0., 1.]).exp()
         tensor([1.0000, 2.7183])
     """
-    input = _as_tensor("exp", input)
-    out = make(np.exp(_float_values(input)))
+    values = _fast_unary(_EXP, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("exp", input)
+        values = np.exp(_float_values(input))
+    out = make(values)
     record(out, "ExpBackward0", _exp_backward, (input,), (), True)
     return out
 
@@ -586,7 +969,10 @@ def log(input):
         >>> autograd.tensor([1., 4.]).log()
         tensor([0.0000, 1.3863])
     """
-    out = make(_unary_float("log", np.log, input))
+    values = _fast_unary(_LOG, input) if cython.compiled else None
+    if values is None:
+        values = _unary_float("log", np.log, input)
+    out = make(values)
     record(out, "LogBackward0", _log_backward, (input,), (input,))
     return out
 
@@ -603,7 +989,10 @@ def sqrt(input):
         >>> autograd.tensor([4., 9.]).sqrt()
         tensor([2., 3.])
     """
-    out = make(_unary_float("sqrt", np.sqrt, input))
+    values = _fast_unary(_SQRT, input) if cython.compiled else None
+    if values is None:
+        values = _unary_float("sqrt", np.sqrt, input)
+    out = make(values)
     record(out, "SqrtBackward0", _sqrt_backward, (input,), (), True)
     return out
 
@@ -619,8 +1008,11 @@ def sin(input):
         >>> autograd.tensor([0.]).sin()
         tensor([0.])
     """
-    input = _as_tensor("sin", input)
-    out = make(np.sin(_float_values(input)))
+    values = _fast_unary(_SIN, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("sin", input)
+        values = np.sin(_float_values(input))
+    out = make(values)
     record(out, "SinBackward0", _sin_backward, (input,), (input,))
     return out
 
@@ -637,8 +1029,11 @@ def cos(input):
         >>> autograd.tensor([0.]).cos()
         tensor([1.])
     """
-    input = _as_tensor("cos", input)
-    out = make(np.cos(_float_values(input)))
+    values = _fast_unary(_COS, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("cos", input)
+        values = np.cos(_float_values(input))
+    out = make(values)
     record(out, "CosBackward0", _cos_backward, (input,), (input,))
     return out
 
@@ -655,14 +1050,21 @@ def tanh(input):
         >>> autograd.tensor([0.]).tanh()
         tensor([0.])
     """
-    input = _as_tensor("tanh", input)
-    out = make(np.tanh(_float_values(input)))
+    values = _fast_unary(_TANH, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("tanh", input)
+        values = np.tanh(_float_values(input))
+    out = make(values)
     record(out, "TanhBackward0", _tanh_backward, (input,), (), True)
     return out
 
 
 def _tanh_backward(ctx, grad):
     y = ctx.result
+    if cython.compiled:
+        values = _fast_grad(_TANH_GRAD, grad, y)
+        if values is not None:
+            return (make(values),)
     return (mul(grad, rsub(mul(y, y), 1.0)),)
 
 
@@ -673,12 +1075,14 @@ def sigmoid(input):
         >>> autograd.tensor([0.]).sigmoid()
         tensor([0.5000])
     """
-    input = _as_tensor("sigmoid", input)
-    x = _float_values(input)
-    # exp(-|x|) never overflows, and e / (1 + e) keeps tiny results for
-    # very negative x (1 / (1 + exp(-x)) would overflow there).
-    e = np.exp(-np.abs(x))
-    values = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    values = _fast_unary(_SIGMOID, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("sigmoid", input)
+        x = _float_values(input)
+        # exp(-|x|) never overflows, and e / (1 + e) keeps tiny results for
+        # very negative x (1 / (1 + exp(-x)) would overflow there).
+        e = np.exp(-np.abs(x))
+        values = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
     out = make(values)
     record(out, "SigmoidBackward0", _sigmoid_backward, (input,), (), True)
     return out
@@ -686,6 +1090,10 @@ def sigmoid(input):
 
 def _sigmoid_backward(ctx, grad):
     y = ctx.result
+    if cython.compiled:
+        values = _fast_grad(_SIGMOID_GRAD, grad, y)
+        if values is not None:
+            return (make(values),)
     return (mul(grad, mul(y, rsub(y, 1.0))),)
 
 
@@ -719,16 +1127,23 @@ def relu(input):
         >>> autograd.tensor([-1., 2.]).relu()
         tensor([0., 2.])
     """
-    input = _as_tensor("relu", input)
-    data = input._data
-    if data.dtype == _BOOL:
-        raise RuntimeError("relu: Boolean inputs not supported for relu")
-    out = make(np.maximum(data, 0))
+    values = _fast_unary(_RELU, input) if cython.compiled else None
+    if values is None:
+        input = _as_tensor("relu", input)
+        data = input._data
+        if data.dtype == _BOOL:
+            raise RuntimeError("relu: Boolean inputs not supported for relu")
+        values = np.maximum(data, 0)
+    out = make(values)
     record(out, "ReluBackward0", _relu_backward, (input,), (), True)
     return out
 
 
 def _relu_backward(ctx, grad):
+    if cython.compiled:
+        values = _fast_grad(_RELU_GRAD, grad, ctx.result)
+        if values is not None:
+            return (make(values),)
     y = (cython.cast(TensorBase, ctx.result))._data
     # PyTorch zeroes the gradient where result <= 0, so nan passes it on.
     return (where(make(y <= 0), 0.0, grad),)
@@ -921,8 +1336,68 @@ def ge(input, other):
     return make(_binary("ge", np.greater_equal, input, other))
 
 
-# Operators give foreign types a chance (``t == None`` is False, as in
-# PyTorch) by returning NotImplemented instead of raising.
+# Arithmetic operators.  A numpy scalar on the other side counts as a Python
+# number (it never widens the tensor's dtype), as in PyTorch; a foreign type
+# gets its own reflected operator (NotImplemented) instead of a TypeError.
+# They are compiled here, not wrapped in Python, because the wrapper's frame
+# cost a quarter of a small op.
+
+@cython.cfunc
+@cython.inline
+def _operator_operand(other):
+    """``other`` as an operator's operand, or None for NotImplemented."""
+    t = type(other)
+    if t is float or t is int or isinstance(other, TensorBase):
+        return other
+    if isinstance(other, np.generic):
+        return other.item() if other.dtype.kind in "biuf" else None
+    if isinstance(other, (int, float)):
+        return other
+    return None
+
+
+def _add_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else add(input, other)
+
+
+def _sub_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else sub(input, other)
+
+
+def _rsub_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else rsub(input, other)
+
+
+def _mul_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else mul(input, other)
+
+
+def _div_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else div(input, other)
+
+
+def _rdiv_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else rdiv(input, other)
+
+
+def _pow_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else pow(input, other)
+
+
+def _rpow_operator(input, other):
+    other = _operator_operand(other)
+    return NotImplemented if other is None else rpow(input, other)
+
+
+# Comparison operators give foreign types a chance (``t == None`` is False,
+# as in PyTorch) by returning NotImplemented instead of raising.
 def _eq_operator(input, other):
     return eq(input, other) if _is_operand(other) else NotImplemented
 
@@ -1051,6 +1526,19 @@ __all__ = [
 ]
 # Tensor methods (and operators) that are these functions, by method name.
 TENSOR_METHODS = {
+    # PyTorch's reflected add and mul are ``self.add(other)``: the tensor
+    # stays the first input, which next_functions shows.
+    "__add__": _add_operator,
+    "__radd__": _add_operator,
+    "__sub__": _sub_operator,
+    "__rsub__": _rsub_operator,
+    "__mul__": _mul_operator,
+    "__rmul__": _mul_operator,
+    "__truediv__": _div_operator,
+    "__rtruediv__": _rdiv_operator,
+    "__pow__": _pow_operator,
+    "__rpow__": _rpow_operator,
+    "__neg__": neg,
     "add": add,
     "sub": sub,
     "mul": mul,

@@ -695,3 +695,313 @@ def test_python_number_operand_gets_no_gradient_edge():
     out = 3.0 * a
     assert len(out.grad_fn.next_functions) == 2
     assert out.grad_fn.next_functions[1][0] is None
+
+
+# ======================================================================
+# fast paths: results identical to numpy's on both sides of each boundary
+# ======================================================================
+# The compiled engine runs contiguous float32/float64 operands of one shape
+# (or a tensor and a Python number) through its own loops, in chunks on every
+# core from 65,536 elements; everything else takes the numpy path.  Each test
+# here holds on both engines: the values must be numpy's bit for bit.
+
+_SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30,
+            1e-45, 3e38, -3e38, 88.0, -104.0, 20.0, -20.0, 1e4]
+_PARALLEL = 3 * 65_536 + 4_099      # above the parallel threshold, not a multiple of a chunk
+
+
+def _values(shape, dtype, seed=0):
+    """Random values with the special ones (inf, nan, -0.0, ...) first."""
+    rng = np.random.default_rng(seed)
+    # an array even for shape (): numpy's scalar math rounds differently
+    x = np.asarray(rng.standard_normal(shape) * 3).astype(dtype)
+    flat = x.reshape(-1)
+    k = min(flat.size, len(_SPECIAL))
+    with np.errstate(over="ignore"):
+        flat[:k] = np.array(_SPECIAL[:k]).astype(dtype)
+    return x
+
+
+def _assert_identical(ours, expected):
+    """Same dtype, shape and values, bit for bit except nan payloads."""
+    ours = ours.detach().numpy() if isinstance(ours, autograd.Tensor) else ours
+    expected = np.asarray(expected)
+    assert ours.dtype == expected.dtype
+    assert ours.shape == expected.shape
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(ours), nan)
+    bits = np.dtype(f"u{expected.dtype.itemsize}")
+    np.testing.assert_array_equal(ours[~nan].view(bits), expected[~nan].view(bits))
+
+
+def _numpy_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+_FAST_UNARY = [
+    ("neg", lambda t: -t, np.negative),
+    ("square", lambda t: t ** 2, lambda x: x * x),
+    ("square-float", lambda t: t ** 2.0, lambda x: x * x),
+    ("cube", lambda t: t ** 3, lambda x: x * x * x),
+    ("reciprocal", lambda t: t.reciprocal(), np.reciprocal),
+    ("relu", lambda t: t.relu(), lambda x: np.maximum(x, 0)),
+    ("sigmoid", lambda t: t.sigmoid(), _numpy_sigmoid),
+    ("exp", lambda t: t.exp(), np.exp),
+    ("log", lambda t: t.log(), np.log),
+    ("sqrt", lambda t: t.sqrt(), np.sqrt),
+    ("tanh", lambda t: t.tanh(), np.tanh),
+    ("sin", lambda t: t.sin(), np.sin),
+    ("cos", lambda t: t.cos(), np.cos),
+]
+_FAST_SHAPES = [(), (1,), (16,), (3, 5), (0,), (_PARALLEL,)]
+
+
+@pytest.mark.parametrize("shape", _FAST_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, op, reference", _FAST_UNARY, ids=[c[0] for c in _FAST_UNARY])
+def test_fast_unary_ops_equal_numpy_bit_for_bit(name, op, reference, dtype, shape):
+    x = _values(shape, dtype)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(reference(x))
+    with warnings.catch_warnings():
+        # numpy's overflow warnings (the general path's) are beside the point here
+        warnings.simplefilter("ignore")
+        out = op(autograd.tensor(x))
+    _assert_identical(out, expected)
+    assert not np.shares_memory(out.numpy(), x)
+
+
+def _numbers_for(dtype):
+    return [1.0001, 0.001, -2.5, 3, -7, 0, 0.0, np.inf, np.nan, 2 ** 40]
+
+
+_FAST_BINARY = [
+    ("add", lambda a, b: a + b, np.add),
+    ("sub", lambda a, b: a - b, np.subtract),
+    ("mul", lambda a, b: a * b, np.multiply),
+    ("div", lambda a, b: autograd.div(a, b), np.true_divide),
+    # ``number / tensor`` is PyTorch's reciprocal(tensor) * number
+    ("div-operator", lambda a, b: a / b,
+     lambda a, b: np.reciprocal(b) * a if np.ndim(a) == 0 and not isinstance(a, np.ndarray)
+     else np.true_divide(a, b)),
+]
+
+
+@pytest.mark.parametrize("shape", _FAST_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, op, reference", _FAST_BINARY, ids=[c[0] for c in _FAST_BINARY])
+def test_fast_binary_ops_equal_numpy_bit_for_bit(name, op, reference, dtype, shape):
+    x = _values(shape, dtype, seed=1)
+    y = _values(shape, dtype, seed=2)[::-1].copy() if shape else _values(shape, dtype, seed=2)
+    tx, ty = autograd.tensor(x), autograd.tensor(y)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _assert_identical(op(tx, ty), reference(x, y))
+        for s in _numbers_for(dtype):
+            # numpy rounds a Python number to the array's dtype first, as we do
+            _assert_identical(op(tx, s), reference(x, s))
+            _assert_identical(op(s, tx), reference(s, x))
+    with np.errstate(all="ignore"):
+        _assert_identical(autograd.rsub(tx, 1.0), np.subtract(1.0, x))
+        _assert_identical(autograd.rsub(tx, ty), np.subtract(y, x))
+
+
+FALLBACKS = [
+    # (what crosses the boundary, operands as numpy values or Python numbers)
+    ("noncontiguous", lambda: (_values((4, 6), "float32")[:, ::2], 1.5)),
+    ("transposed", lambda: (_values((4, 6), "float64").T, _values((6, 4), "float64"))),
+    ("broadcast-row", lambda: (_values((3, 16), "float32"), _values((16,), "float32"))),
+    ("broadcast-0d", lambda: (_values((16,), "float32"), _values((), "float32"))),
+    ("0d-first", lambda: (_values((), "float64"), _values((16,), "float64"))),
+    ("mixed-float", lambda: (_values((16,), "float32"), _values((16,), "float64"))),
+    ("float16", lambda: (_values((16,), "float16"), 0.5)),
+    ("int-tensor", lambda: (np.arange(-8, 8, dtype=np.int64), 3)),
+    ("int-with-float", lambda: (np.arange(-8, 8, dtype=np.int32), 2.5)),
+    ("numpy-scalar", lambda: (_values((16,), "float32"), np.float64(1.0001))),
+    ("huge-int", lambda: (_values((16,), "float32"), 2 ** 70)),
+    ("big-int-53", lambda: (_values((16,), "float32"), 2 ** 53 + 1)),
+    ("bool-number", lambda: (_values((16,), "float64"), True)),
+    ("big-endian", lambda: (_values((16,), ">f4"), _values((16,), ">f4"))),
+    ("large-noncontiguous", lambda: (_values((2 * _PARALLEL,), "float32")[::2], 0.5)),
+]
+
+
+def _lib_value(v):
+    return autograd.tensor(v) if isinstance(v, np.ndarray) else v
+
+
+@pytest.mark.parametrize("name, operands", FALLBACKS, ids=[f[0] for f in FALLBACKS])
+def test_values_across_the_fast_path_boundary_equal_numpy(name, operands):
+    x, y = operands()
+    a, b = _lib_value(x), _lib_value(y)
+    if isinstance(y, np.generic):
+        y = y.item()     # a numpy scalar counts as a Python number
+    torch = None
+    for op, ufunc in [(lambda p, q: p + q, np.add), (lambda p, q: p * q, np.multiply),
+                      (lambda p, q: p - q, np.subtract)]:
+        if ufunc is np.subtract and isinstance(y, bool):
+            continue     # PyTorch refuses ``tensor - True``
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = op(a, b).numpy()
+            expected = ufunc(x.astype(x.dtype.newbyteorder("="), copy=False), y)
+        if name in ("mixed-float", "0d-first", "int-with-float", "bool-number", "float16"):
+            torch = torch or _torch()
+            t = op(torch.from_numpy(x), torch.from_numpy(y) if isinstance(y, np.ndarray) else y)
+            expected = expected.astype(str(t.dtype).split(".")[-1])
+        np.testing.assert_array_equal(out, expected)
+        assert out.dtype == expected.dtype
+
+
+def test_fast_path_keeps_huge_number_overflow_like_numpy():
+    # 1e300 is inf in float32: numpy warns while rounding it; so do we
+    x = _values((16,), "float32")
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = x * np.float32(np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _assert_identical(autograd.tensor(x) * 1e300, expected)
+
+
+def test_division_by_zero_gives_inf_and_nan_like_torch():
+    torch = _torch()
+    for dtype in ("float32", "float64"):
+        x = np.array([1.0, -1.0, 0.0, -0.0, np.inf, np.nan], dtype=dtype)
+        zeros = np.zeros_like(x)
+        for divisor, tdivisor in [(0.0, 0.0), (0, 0), (-0.0, -0.0),
+                                  (autograd.tensor(zeros), torch.from_numpy(zeros))]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                ours = (autograd.tensor(x) / divisor).numpy()
+            _assert_identical(ours, (torch.from_numpy(x) / tdivisor).numpy())
+        _assert_identical((1.0 / autograd.tensor(zeros)).numpy(),
+                          (1.0 / torch.from_numpy(zeros)).numpy())
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 2.0, 3.0])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_small_integer_powers_equal_torch_with_negative_bases(exponent, dtype):
+    torch = _torch()
+    x = _values((64,), dtype) - 1
+    x[np.abs(x) > 1e10] = -1.5       # no overflow warnings from the general path
+    x[:4] = [-2.5, -3.0, -1e-20, -7.0]
+    ours = autograd.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    y, ty = ours ** exponent, theirs ** exponent
+    _assert_identical(y.detach().numpy(), ty.detach().numpy())
+    finite = np.isfinite(x)
+    g = np.linspace(-1, 1, x.size).astype(dtype)
+    y.backward(autograd.tensor(g))
+    ty.backward(torch.from_numpy(g))
+    # the gradient p * x**(p-1) * g, in PyTorch's rounding too
+    np.testing.assert_array_equal(ours.grad.numpy()[finite], theirs.grad.numpy()[finite])
+    assert ours.grad.dtype == y.dtype
+
+
+# fused backward formulas: the values the unfused engine ops give
+_FUSED = [
+    ("tanh", lambda t: t.tanh(), lambda x, y, g: g * (1 - y * y)),
+    ("sigmoid", lambda t: t.sigmoid(), lambda x, y, g: g * (y * (1 - y))),
+    ("relu", lambda t: t.relu(), lambda x, y, g: np.where(y <= 0, 0.0, g).astype(g.dtype)),
+    ("square", lambda t: t ** 2, lambda x, y, g: g * (x * 2)),
+    ("cube", lambda t: t ** 3, lambda x, y, g: g * ((x * x) * 3)),
+    ("mul-number", lambda t: t * 1.0001, lambda x, y, g: g * 1.0001),
+    ("add-number", lambda t: t + 0.001, lambda x, y, g: g),
+    ("exp", lambda t: t.exp(), lambda x, y, g: g * y),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (16,), (_PARALLEL,)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, op, formula", _FUSED, ids=[c[0] for c in _FUSED])
+def test_backward_formulas_equal_numpy_bit_for_bit(name, op, formula, dtype, shape):
+    x = _values(shape, dtype, seed=3)
+    x[np.abs(x) > 50] = 0.25     # keep exp finite
+    g = _values(shape, dtype, seed=4)
+    leaf = autograd.tensor(x, requires_grad=True)
+    y = op(leaf)
+    y.backward(autograd.tensor(g))
+    with np.errstate(all="ignore"):
+        expected = formula(x, y.detach().numpy(), g)
+    _assert_identical(leaf.grad, expected)
+
+
+@pytest.mark.parametrize("name, op, formula", _FUSED[:5], ids=[c[0] for c in _FUSED[:5]])
+def test_create_graph_gives_the_same_gradient_and_a_second_derivative(name, op, formula):
+    # With create_graph the formula is built from engine ops (differentiable)
+    x = np.linspace(-2, 2, 16).astype(np.float32)
+    g = np.linspace(0.5, 1.5, 16).astype(np.float32)
+    plain = autograd.tensor(x, requires_grad=True)
+    op(plain).backward(autograd.tensor(g))
+    graphed = autograd.tensor(x, requires_grad=True)
+    (first,) = autograd.grad(op(graphed), graphed, autograd.tensor(g), create_graph=True)
+    _assert_identical(first.detach().numpy(), plain.grad.numpy())
+    # relu's gradient is a selection of the constant g: nothing to differentiate
+    assert first.requires_grad == (name != "relu")
+    if name in ("tanh", "cube"):
+        (second,) = autograd.grad(first.sum(), graphed)
+        torch = _torch()
+        tx = torch.tensor(x, requires_grad=True)
+        (tfirst,) = torch.autograd.grad(op(tx), tx, torch.from_numpy(g), create_graph=True)
+        (tsecond,) = torch.autograd.grad(tfirst.sum(), tx)
+        np.testing.assert_allclose(second.numpy(), tsecond.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_large_ops_from_two_threads_at_once():
+    import threading
+    x = _values((_PARALLEL,), "float32")
+    with np.errstate(over="ignore"):
+        expected = np.tanh(x * 1.5 + 0.25)
+    results = [None] * 4
+
+    def work(i):
+        t = autograd.tensor(x)
+        for _ in range(3):
+            results[i] = (t * 1.5 + 0.25).tanh().numpy()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for r in results:
+        _assert_identical(r, expected)
+
+
+def test_q_values_and_gradients_on_large_tensors():
+    # the tutorial's Q = 3a**3 - b**2 above the parallel threshold
+    rng = np.random.default_rng(5)
+    a_np = rng.standard_normal(_PARALLEL).astype(np.float32)
+    b_np = rng.standard_normal(_PARALLEL).astype(np.float32)
+    a = autograd.tensor(a_np, requires_grad=True)
+    b = autograd.tensor(b_np, requires_grad=True)
+    q = 3 * a ** 3 - b ** 2
+    _assert_identical(q, 3 * (a_np * a_np * a_np) - b_np * b_np)
+    ones = np.ones_like(a_np)
+    q.backward(autograd.tensor(ones))
+    _assert_identical(a.grad, (ones * 3) * ((a_np * a_np) * 3))
+    _assert_identical(b.grad, -(ones * (b_np * 2)))
+
+
+def test_operators_take_numbers_numpy_scalars_and_refuse_foreign_types():
+    x = np.array([1.5, -2.0, 4.0], dtype=np.float32)
+    t = autograd.tensor(x)
+    for number in (2, 2.5, True, np.float64(2.5), np.int8(3), np.bool_(True)):
+        value = number.item() if isinstance(number, np.generic) else number
+        ops = [lambda a, b: a + b, lambda a, b: b + a, lambda a, b: a * b,
+               lambda a, b: b * a, lambda a, b: a / b, lambda a, b: b / a,
+               lambda a, b: a ** b]
+        if not isinstance(value, bool):      # PyTorch refuses ``tensor - True``
+            ops += [lambda a, b: a - b, lambda a, b: b - a]
+        for op in ops:
+            out = op(t, number)
+            assert out.dtype == autograd.float32     # a number never widens the dtype
+            with np.errstate(all="ignore"):
+                np.testing.assert_array_equal(out.numpy(), op(autograd.tensor(x), value).numpy())
+    for foreign in ("a", None, [1.0], np.str_("a")):
+        for op in (lambda a, b: a + b, lambda a, b: b * a, lambda a, b: a ** b,
+                   lambda a, b: b / a, lambda a, b: a - b):
+            with pytest.raises(TypeError):
+                op(t, foreign)
+    np.testing.assert_array_equal((2 ** t).numpy(), np.power(np.float32(2), x))
