@@ -21,6 +21,7 @@ cdef enum:
 
 cdef Py_ssize_t _PARALLEL_MIN             # elements from which loops use every core
 cdef Py_ssize_t _CHUNK                    # elements per parallel work item
+cdef int _num_threads                     # threads for the loops on large arrays
 
 # numpy's inner loop (a ufunc's PyUFuncGenericFunction, which runs without the GIL)
 ctypedef void (*_inner_loop)(char **, cnp.npy_intp *, cnp.npy_intp *, void *) noexcept nogil

@@ -705,6 +705,36 @@ def test_python_number_operand_gets_no_gradient_edge():
 # core from 65,536 elements; everything else takes the numpy path.  Each test
 # here holds on both engines: the values must be numpy's bit for bit.
 
+@pytest.fixture(autouse=True)
+def _two_threads():
+    """Run this module with the parallel loops on (the default is one thread),
+    so the large-array cases go through them; the values must not change."""
+    before = autograd.get_num_threads()
+    autograd.set_num_threads(2)
+    yield
+    autograd.set_num_threads(before)
+
+
+def test_thread_count_defaults_to_one_and_is_validated():
+    import subprocess, sys
+    code = "import autograd; print(autograd.get_num_threads())"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "1"
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            autograd.set_num_threads(bad)
+
+
+def test_one_and_two_threads_give_identical_values():
+    x = autograd.tensor(_values((_PARALLEL,), "float32"))
+    results = []
+    for n in (1, 2):
+        autograd.set_num_threads(n)
+        results.append([(x * 1.5 + 0.25).numpy(), x.tanh().numpy(), (x ** 3).numpy()])
+    for one, two in zip(*results):
+        _assert_identical(two, one)
+
+
 _SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30,
             1e-45, 3e38, -3e38, 88.0, -104.0, 20.0, -20.0, 1e4]
 _PARALLEL = 3 * 65_536 + 4_099      # above the parallel threshold, not a multiple of a chunk
