@@ -31,6 +31,10 @@ from autograd._factories import (
 )
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd._gradcheck import GradcheckError, gradcheck, gradgradcheck
+from autograd.function import Function, once_differentiable
+from autograd.anomaly_mode import (
+    detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly,
+)
 from autograd.serialization import load, save
 from autograd import models, nn, optim, viz  # noqa: E402  (they import the names above)
 from autograd import functional  # noqa: E402

@@ -4,7 +4,6 @@ Arithmetic, reductions and shape ops are the engine's functions bound as
 methods; this class adds Python protocols, conversions and the repr.  It
 re-implements no arithmetic.
 """
-import numpy as np
 
 from engine import graph as _graph
 from engine import inplace_ops as _inplace
@@ -16,23 +15,6 @@ from engine.tensor import TensorBase, make, set_tensor_class
 
 from autograd import _dtype
 from autograd._repr import tensor_repr
-
-
-def _binary_dunder(op):
-    # A foreign type on the other side gets its own reflected operator
-    # (e.g. numpy arrays, or a future type) instead of a TypeError.
-    # A numpy scalar counts as a Python number (it never widens the tensor's
-    # dtype), as in PyTorch.
-    def method(self, other):
-        if isinstance(other, np.generic):
-            if other.dtype.kind not in "biuf":
-                return NotImplemented
-            other = other.item()
-        elif not isinstance(other, (TensorBase, int, float)):
-            return NotImplemented
-        return op(self, other)
-    method.__name__ = op.__name__
-    return method
 
 
 _LEGACY_TYPE_NAMES = {
@@ -49,22 +31,9 @@ class Tensor(TensorBase):
     __array_priority__ = 1000    # numpy defers ``ndarray op Tensor`` to us
 
     # ------------------------------------------------------------------
-    # arithmetic operators
+    # arithmetic operators: the engine's op modules provide them (see
+    # TENSOR_METHODS, bound below), as compiled functions where compiled
     # ------------------------------------------------------------------
-    __add__ = _binary_dunder(_pw.add)
-    # PyTorch's reflected add and mul are ``self.add(other)``: the tensor
-    # stays the first input, which next_functions shows.
-    __radd__ = _binary_dunder(_pw.add)
-    __sub__ = _binary_dunder(_pw.sub)
-    __rsub__ = _binary_dunder(_pw.rsub)
-    __mul__ = _binary_dunder(_pw.mul)
-    __rmul__ = _binary_dunder(_pw.mul)
-    __truediv__ = _binary_dunder(_pw.div)
-    __rtruediv__ = _binary_dunder(_pw.rdiv)
-    __pow__ = _binary_dunder(_pw.pow)
-    __rpow__ = _binary_dunder(_pw.rpow)
-    __neg__ = _pw.neg
-
     def __pos__(self):
         return self
 
@@ -143,6 +112,53 @@ class Tensor(TensorBase):
             tensor([4., 6.])
         """
         _graph.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    @property
+    def grad_fn(self):
+        fn = self._grad_fn
+        # An output of a multi-output node holds an edge into that node.
+        if type(fn) is _graph.OutputEdge:
+            return fn.target
+        return fn
+
+    @property
+    def output_nr(self):
+        """Which output of its grad_fn this tensor is (0 unless the node has several)."""
+        fn = self._grad_fn
+        if type(fn) is _graph.OutputEdge:
+            return fn.slot
+        return 0
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed.
+
+        The hook may return a tensor to use instead of ``grad`` (None keeps
+        it).  Hooks run in registration order; on a leaf, before the
+        gradient is accumulated into ``.grad``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> x = autograd.tensor([1., 2.], requires_grad=True)
+            >>> h = x.register_hook(lambda g: g * 2)
+            >>> (x * 3).sum().backward()
+            >>> x.grad
+            tensor([6., 6.])
+        """
+        return _graph.register_tensor_hook(self, hook)
+
+    def retain_grad(self):
+        """Have backward fill ``.grad`` of this non-leaf tensor (no-op on leaves).
+
+        Example:
+            >>> y = x * 2
+            >>> y.retain_grad()
+            >>> y.sum().backward()
+            >>> y.grad
+            tensor([1., 1.])
+        """
+        _graph.retain_grad(self)
 
     def __repr__(self):
         return tensor_repr(self)

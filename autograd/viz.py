@@ -154,11 +154,6 @@ def _saved_values(node):
         result = node.result
     except RuntimeError:
         return None
-    # NOTE: a node that saved no output still returns a tensor from
-    # ``.result``, wrapping None (an object array); treat that as "no result".
-    data = result._data
-    if data is None or getattr(data, "dtype", None) is None or data.dtype.kind == "O":
-        result = None
     return (saved if saved is not None else ()), result
 
 

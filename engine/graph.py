@@ -7,6 +7,12 @@ as soon as the last reference to its root goes.  A leaf that requires grad
 gets one ``AccumulateGrad`` node, which the leaf holds weakly (the node holds
 the leaf strongly) so every use of the leaf shares it while any graph does.
 """
+import itertools
+import os
+import sys
+from collections import OrderedDict
+import traceback
+import warnings
 import weakref
 
 import cython
@@ -32,6 +38,23 @@ _ops = {}
 # Every backward pass gets a fresh number so nodes can tell whether the
 # current pass has counted them without a per-pass set.
 _epoch_counter = [0]
+
+# Anomaly mode (autograd.detect_anomaly): global, as in PyTorch.
+_anomaly_enabled = False
+_anomaly_check_nan = True
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Frames of these files are the library's plumbing, not the user's forward.
+_PLUMBING = (
+    os.path.join(os.path.dirname(_ENGINE_DIR[:-1]), "autograd", "_tensor.py"),
+    os.path.join(os.path.dirname(_ENGINE_DIR[:-1]), "autograd", "function.py"),
+)
+
+_LEGACY_TYPE_NAMES = {
+    "float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+    "uint8": "ByteTensor", "int8": "CharTensor", "int16": "ShortTensor",
+    "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor",
+}
 
 
 def register_ops(**ops):
@@ -61,7 +84,8 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple([(n, 0) for n in self._next])
+        return tuple([(n.target, n.slot) if isinstance(n, OutputEdge) else (n, 0)
+                      for n in self._next])
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -75,18 +99,30 @@ class FunctionNode(Node):
 
     @property
     def saved(self):
-        """What the forward saved for the formula (freed after backward)."""
+        """What the forward saved for the formula (freed after backward).
+
+        Raises PyTorch's error if an in-place op has changed a saved tensor
+        since it was saved."""
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return self._saved
+        saved = self._saved
+        if len(saved) != 0:
+            _check_saved_versions(self, saved)
+        return saved
 
     @property
     def result(self):
-        """The op's output.  Under ``create_graph`` it is differentiable
-        through this very node, so formulas that use it (exp, tanh, ...)
-        have correct higher derivatives."""
+        """The op's output, or None if the op did not save it.  Under
+        ``create_graph`` it is differentiable through this very node, so
+        formulas that use it (exp, tanh, ...) have correct higher derivatives."""
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        if self._result is None:
+            return None
+        if self._result_ref is not None:
+            owner = self._result_ref()
+            if owner is not None and (cython.cast(TensorBase, owner))._version != self._result_version:
+                raise version_error(owner, self._result_version, (0, self.name()))
         out: TensorBase = make(self._result)
         if is_grad_enabled():
             out._grad_fn = self
@@ -133,6 +169,76 @@ class FunctionNode(Node):
         if fixed is not None:
             return tuple(fixed)
         return grads
+
+
+@cython.cfunc
+def _check_saved_versions(node: FunctionNode, saved: tuple) -> object:
+    i: cython.Py_ssize_t
+    expected: cython.Py_ssize_t
+    for i in range(len(saved)):
+        x = saved[i]
+        if isinstance(x, TensorBase):
+            if i == 0:
+                expected = node._sv0
+            elif i == 1:
+                expected = node._sv1
+            else:
+                expected = node._sv_rest[i - 2]
+            if (cython.cast(TensorBase, x))._version != expected:
+                raise version_error(x, expected)
+    return None
+
+
+@cython.cfunc
+def _store_versions(node: FunctionNode, saved: tuple) -> object:
+    """Remember the versions of the saved tensors (two inline, more in a tuple)."""
+    n: cython.Py_ssize_t = len(saved)
+    x = saved[0]
+    if isinstance(x, TensorBase):
+        node._sv0 = (cython.cast(TensorBase, x))._version
+    if n > 1:
+        x = saved[1]
+        if isinstance(x, TensorBase):
+            node._sv1 = (cython.cast(TensorBase, x))._version
+        if n > 2:
+            node._sv_rest = tuple([(cython.cast(TensorBase, y))._version
+                                   if isinstance(y, TensorBase) else 0 for y in saved[2:]])
+    return None
+
+
+def type_description(t):
+    """``[autograd.FloatTensor [3]]``: how PyTorch names a tensor in its errors."""
+    tb: TensorBase = t
+    legacy = _LEGACY_TYPE_NAMES.get(tb._data.dtype.name, str(tb._data.dtype))
+    return f"[autograd.{legacy} {format_shape(tb._data.shape)}]"
+
+
+def version_error(t, expected, output_of=None):
+    """PyTorch's error for a saved tensor that an in-place op has modified.
+
+    ``output_of`` is ``(slot, node name)``; by default the tensor's own
+    grad_fn (none for a leaf)."""
+    tb: TensorBase = t
+    if output_of is None and tb._grad_fn is not None:
+        fn = tb._grad_fn
+        if isinstance(fn, OutputEdge):
+            output_of = ((cython.cast(OutputEdge, fn)).slot,
+                         (cython.cast(OutputEdge, fn)).target.name())
+        else:
+            output_of = (0, fn.name())
+    where = "" if output_of is None else f", which is output {output_of[0]} of {output_of[1]},"
+    if _anomaly_enabled:
+        hint = ("Hint: the backtrace further above shows the operation that failed to "
+                "compute its gradient. The variable in question was changed in there or "
+                "anywhere later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with autograd.set_detect_anomaly(True).")
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {type_description(t)}{where} is at version {tb._version}; "
+        f"expected version {expected} instead. {hint}"
+    )
 
 
 def _reshape_grad(name, g, shape, dtype):
@@ -183,6 +289,251 @@ class AccumulateGrad(Node):
         return ()
 
 
+class PyNode(Node):
+    """Base of nodes whose ``apply`` is written in Python (custom Functions).
+
+    A node with several outputs is reached through one ``OutputEdge`` per
+    output; its traversal buffer is then a list with one gradient (or None)
+    per output slot.
+    """
+
+    def release_variables(self):
+        """Free what the node saved; called after backward unless retain_graph."""
+
+
+@cython.final
+@cython.cclass
+class OutputEdge(Node):
+    """Output ``slot`` of a multi-output node: the ``grad_fn`` its tensor
+    holds.  It hands the gradient of that output to the shared node, so the
+    single-output path of the traversal is untouched."""
+
+    def apply(self, grad) -> tuple:
+        target: Node = self.target
+        buf = target._buffer
+        if buf is None:
+            buf = [None] * (cython.cast(PyNode, target))._num_outputs
+            target._buffer = buf
+            target._buffer_owned = False
+        # Each slot has exactly one OutputEdge, and its gradient arrives summed.
+        buf[self.slot] = grad
+        return (None,)
+
+    def name(self):
+        return self.target.name()
+
+
+def output_edge(node, slot):
+    """The node a tensor that is output ``slot`` of ``node`` holds as grad_fn."""
+    edge: OutputEdge = OutputEdge.__new__(OutputEdge)
+    edge.target = node
+    edge.slot = slot
+    edge._next = (node,)
+    edge.needs_input_grad = (True,)
+    return edge
+
+
+# ======================================================================
+# Tensor hooks
+# ======================================================================
+
+_handle_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by every ``register_*hook``: ``remove()`` unregisters the hook.
+
+    Works as a context manager too (the hook is removed on exit).
+    """
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(_handle_ids)
+        if extra_dict is None:
+            extra_dict = ()
+        elif not isinstance(extra_dict, (list, tuple)):
+            extra_dict = (extra_dict,)
+        self.extra_dict_ref = tuple([weakref.ref(d) for d in extra_dict])
+
+    def remove(self):
+        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
+            d = ref()
+            if d is not None and self.id in d:
+                del d[self.id]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+    def __repr__(self):
+        return f"<RemovableHandle id={self.id}>"
+
+
+class _TensorHooks:
+    """The gradient hooks of one tensor: the user's, in registration order,
+    then the one that fills ``.grad`` of a non-leaf that retains it.
+
+    A non-leaf's live on its grad_fn; a leaf's on the leaf itself, shared
+    with its AccumulateGrad node whenever one exists."""
+
+    def __init__(self):
+        self.hooks = OrderedDict()
+        self.retain = None          # weakref to the non-leaf that retains its grad
+
+
+def _hooks_of(tb: TensorBase):
+    if tb._grad_fn is None:
+        holder = tb._hooks
+        if holder is None:
+            holder = _TensorHooks()
+            tb._hooks = holder
+        ref = tb._grad_accumulator
+        if ref is not None:
+            acc = ref()
+            if acc is not None:
+                (cython.cast(Node, acc))._pre_hooks = holder
+        return holder
+    node: Node = tb._grad_fn
+    holder = node._pre_hooks
+    if holder is None:
+        holder = _TensorHooks()
+        node._pre_hooks = holder
+    return holder
+
+
+def register_tensor_hook(t, hook):
+    """``Tensor.register_hook``: call ``hook(grad)`` whenever the gradient of
+    ``t`` is computed; a tensor it returns replaces the gradient."""
+    tb: TensorBase = t
+    if not (tb._requires_grad or tb._grad_fn is not None):
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    holder = _hooks_of(tb)
+    handle = RemovableHandle(holder.hooks)
+    holder.hooks[handle.id] = hook
+    return handle
+
+
+def retain_grad(t):
+    """``Tensor.retain_grad``: have backward fill ``.grad`` of a non-leaf."""
+    tb: TensorBase = t
+    if not (tb._requires_grad or tb._grad_fn is not None):
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if tb._grad_fn is None or tb._retains_grad:
+        return None
+    holder = _hooks_of(tb)
+    holder.retain = weakref.ref(tb)
+    tb._retains_grad = True
+    return None
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+def _check_hook_result(hook, grad, result):
+    if not isinstance(result, TensorBase):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    r: TensorBase = result
+    g: TensorBase = grad
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+    if r._data.dtype != g._data.dtype:
+        was = type_description(g).split(" ")[0][1:]
+        got = type_description(r).split(" ")[0][1:]
+        raise RuntimeError(
+            f"hook '{_hook_name(hook)}' has changed the type of value (was {was} got {got})"
+        )
+    return result
+
+
+@cython.cfunc
+def _call_pre_hooks(node: Node, grad) -> object:
+    """Run the hooks on a node's incoming gradient; return the gradient to use."""
+    holder = node._pre_hooks
+    hooks = holder.hooks
+    if hooks:
+        for hook in tuple(hooks.values()):
+            result = hook(grad)
+            if result is not None:
+                grad = _check_hook_result(hook, grad, result)
+    ref = holder.retain
+    if ref is not None:
+        t = ref()
+        if t is not None:
+            tb: TensorBase = t
+            g: TensorBase = grad
+            if is_grad_enabled():
+                tb._grad = g if tb._grad is None else _ops["add"](tb._grad, g)
+            elif tb._grad is None:
+                tb._grad = make(g._data.copy())
+            else:
+                tb._grad = make((cython.cast(TensorBase, tb._grad))._data + g._data)
+    # A hook may keep the tensor it was given: never add into it afterwards.
+    node._buffer_owned = False
+    return grad
+
+
+# ======================================================================
+# Anomaly mode
+# ======================================================================
+
+def set_anomaly_enabled(mode, check_nan=True):
+    """Turn anomaly mode on or off; returns the previous ``(mode, check_nan)``."""
+    global _anomaly_enabled, _anomaly_check_nan
+    previous = (bool(_anomaly_enabled), bool(_anomaly_check_nan))
+    _anomaly_enabled = bool(mode)
+    _anomaly_check_nan = bool(check_nan)
+    return previous
+
+
+def is_anomaly_enabled():
+    return bool(_anomaly_enabled)
+
+
+def is_anomaly_check_nan_enabled():
+    return bool(_anomaly_check_nan)
+
+
+def forward_trace():
+    """The stack of the forward call creating a node, without engine frames."""
+    # From the innermost Python frame: compiled, the callers' frames are the
+    # only ones (extract_stack() alone would skip the innermost).
+    frames = [f for f in traceback.extract_stack(sys._getframe())
+              if not f.filename.startswith(_ENGINE_DIR) and f.filename not in _PLUMBING]
+    return traceback.StackSummary.from_list(frames)
+
+
+def _apply_anomaly(node: Node, grad):
+    """``node.apply`` with anomaly checks: NaN gradients raise, and any error
+    is preceded by a warning showing where the node was created."""
+    try:
+        grads = node.apply(grad)
+        if _anomaly_check_nan and grads is not None:
+            i: cython.Py_ssize_t
+            for i in range(len(grads)):
+                g = grads[i]
+                if isinstance(g, TensorBase) and (cython.cast(TensorBase, g))._data.dtype.kind in "fc":
+                    if np.isnan((cython.cast(TensorBase, g))._data).any():
+                        raise RuntimeError(
+                            f"Function '{node.name()}' returned nan values in its {i}th output."
+                        )
+    except Exception:
+        trace = node._trace
+        if trace is not None:
+            warnings.warn(
+                f"Error detected in {node.name()}. Traceback of forward call that caused "
+                "the error:\n" + "".join(trace.format()),
+                UserWarning, stacklevel=2,
+            )
+        raise
+    return grads
+
+
 @cython.ccall
 def gradient_edge(t: TensorBase) -> Node:
     """The node that a gradient for ``t`` flows into."""
@@ -199,6 +550,7 @@ def gradient_edge(t: TensorBase) -> Node:
     acc.variable = t
     acc._next = ()
     acc.needs_input_grad = ()
+    acc._pre_hooks = t._hooks
     t._grad_accumulator = weakref.ref(acc)
     return acc
 
@@ -224,6 +576,8 @@ def record(out: TensorBase, name: str, backward, inputs: tuple, saved: tuple,
     get no edge); ``saved`` is what the formula reads as ``node.saved`` and
     is freed after backward; ``attrs`` is non-tensor state kept for good.
     """
+    if out._grad_fn is not None:
+        _note_rewrite(out)
     if not is_grad_enabled() or not any_requires_grad(inputs):
         return None
     node: FunctionNode = FunctionNode.__new__(FunctionNode)
@@ -246,10 +600,38 @@ def record(out: TensorBase, name: str, backward, inputs: tuple, saved: tuple,
     node.needs_input_grad = tuple(needs)
     node._meta = tuple(meta)
     node._saved = saved
+    if len(saved) != 0:
+        _store_versions(node, saved)
     node._attrs = attrs
     if save_result:
         node._result = out._data
+        node._result_version = out._version
+    if _anomaly_enabled:
+        node._trace = forward_trace()
     out._grad_fn = node
+    return None
+
+
+@cython.cfunc
+def _note_rewrite(out: TensorBase) -> object:
+    """``out`` already has a node, so an in-place op is rewriting it: if that
+    node saved ``out`` as its result, let it watch ``out``'s version (a weak
+    reference, made only here, so that the check costs nothing otherwise)."""
+    old = out._grad_fn
+    if isinstance(old, FunctionNode):
+        node: FunctionNode = old
+        if node._result is not None and node._result_ref is None and node._result is out._data:
+            node._result_ref = weakref.ref(out)
+    return None
+
+
+def mark_rewritten(t):
+    """Call before an in-place op changes ``t`` without recording a node
+    (``record`` does this itself), so a backward that needs ``t`` as saved
+    by its grad_fn detects the change."""
+    tb: TensorBase = t
+    if tb._grad_fn is not None:
+        _note_rewrite(tb)
     return None
 
 
@@ -365,6 +747,7 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
             nxt._deps += 1
 
     results = [None] * len(capture) if capture is not None else None
+    anomaly: cython.bint = _anomaly_enabled
     previous_mode = set_grad_enabled(create_graph)
     try:
         for root, g in roots:
@@ -382,6 +765,8 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
             node = ready.pop()
             grad = node._buffer
             node._buffer = None
+            if node._pre_hooks is not None and grad is not None:
+                grad = _call_pre_hooks(node, grad)
             if capture is not None:
                 slot = capture.get(node)
                 if slot is not None:
@@ -392,11 +777,17 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
             if grad is None:
                 grads = None
             else:
-                grads = node.apply(grad)
+                if anomaly:
+                    grads = _apply_anomaly(node, grad)
+                else:
+                    grads = node.apply(grad)
                 if node._buffer_owned:
                     node._buffer_owned = False
-            if not keep_graph and isinstance(node, FunctionNode):
-                (cython.cast(FunctionNode, node))._release()
+            if not keep_graph:
+                if isinstance(node, FunctionNode):
+                    (cython.cast(FunctionNode, node))._release()
+                elif isinstance(node, PyNode):
+                    node.release_variables()
             i: cython.Py_ssize_t
             for i in range(len(nexts)):
                 n = nexts[i]
@@ -485,7 +876,17 @@ if not cython.compiled:
     Node._epoch = 0
     Node._buffer = None
     Node._buffer_owned = False
+    Node._pre_hooks = None
+    Node._trace = None
+    PyNode._num_outputs = 1
+    OutputEdge.target = None
+    OutputEdge.slot = 0
     FunctionNode._result = None
+    FunctionNode._sv0 = 0
+    FunctionNode._sv1 = 0
+    FunctionNode._sv_rest = None
+    FunctionNode._result_version = 0
+    FunctionNode._result_ref = None
     FunctionNode._freed = False
     FunctionNode._attrs = None
     FunctionNode._saved = ()

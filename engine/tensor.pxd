@@ -8,6 +8,7 @@ cdef class TensorBase:
     cdef public bint _retains_grad        # a non-leaf asked to keep its .grad
     cdef public Py_ssize_t _version       # bumped by every in-place op
     cdef public object _grad_accumulator  # weakref to this leaf's AccumulateGrad node
+    cdef public object _hooks             # a leaf's gradient hooks (graph._TensorHooks) or None
     cdef object __weakref__
 
 cpdef object set_tensor_class(object cls)

@@ -6,11 +6,22 @@ user-facing ``autograd.Tensor`` subclasses it and registers itself with
 Results are created with ``__new__`` (no ``__init__`` call), which is the
 cheapest way to instantiate an extension type.
 """
+import warnings
+
 import cython
 import numpy as np
 
 _ndarray = np.ndarray
 _tensor_class = None
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+    ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+    "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+    "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more "
+    "information."
+)
 
 
 class TensorBase:
@@ -51,7 +62,16 @@ class TensorBase:
 
     @property
     def grad(self):
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
+            # Compiled, this property has no frame of its own.
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning,
+                          stacklevel=1 if cython.compiled else 2)
         return self._grad
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf whose ``.grad`` is filled by backward (see ``retain_grad``)."""
+        return self._retains_grad
 
     @grad.setter
     def grad(self, value):
@@ -225,3 +245,4 @@ if not cython.compiled:
     TensorBase._retains_grad = False
     TensorBase._version = 0
     TensorBase._grad_accumulator = None
+    TensorBase._hooks = None

@@ -7,11 +7,15 @@ dicts, filled by attribute assignment (``self.fc = Linear(...)``,
 ``train()``, ``repr``) walks those dicts, so names and order are PyTorch's.
 """
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from engine.graph import RemovableHandle
+from engine.grad_mode import is_grad_enabled
 from engine.tensor import TensorBase
 
+from autograd.function import Function
 from autograd.grad_mode import no_grad
 from autograd.nn._inplace import write_
 from autograd.nn.parameter import Parameter
@@ -54,6 +58,137 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+_HOOK_DICTS = (
+    "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_pre_hooks",
+    "_backward_hooks",
+)
+
+
+def _init_hook_dicts(module):
+    for name in _HOOK_DICTS:
+        if name not in module.__dict__:
+            object.__setattr__(module, name, OrderedDict())
+
+
+class _BackwardHookIdentity(Function):
+    """Identity on a module's input or output tensors whose backward runs the
+    module's backward hooks (``kind`` is "input" or "output")."""
+
+    @staticmethod
+    def forward(ctx, hooks, kind, *tensors):
+        ctx.hooks = hooks
+        ctx.kind = kind
+        ctx.set_materialize_grads(False)
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.kind == "output":
+            grads = ctx.hooks.on_grad_outputs(grads)
+        else:
+            grads = ctx.hooks.on_grad_inputs(grads)
+        return (None, None) + tuple(grads)
+
+
+def _pack(indices, values, n):
+    packed = [None] * n
+    for i, v in zip(indices, values):
+        packed[i] = v
+    return tuple(packed)
+
+
+class _BackwardHooks:
+    """One forward call's state for the module's backward hooks: the gradients
+    of its outputs, kept until those of its inputs arrive."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_outputs = None
+        self.n_inputs = 0
+        self.input_index = None
+        self.n_outputs = 0
+        self.output_index = None
+
+    @staticmethod
+    def _wrap(hooks, kind, values):
+        index = [i for i, v in enumerate(values) if isinstance(v, TensorBase)]
+        tensors = [values[i] for i in index]
+        if not any(t.requires_grad for t in tensors):
+            return None, values
+        wrapped = _BackwardHookIdentity.apply(hooks, kind, *tensors)
+        out = list(values)
+        for i, t in zip(index, wrapped):
+            out[i] = t
+        return index, out
+
+    def setup_input_hook(self, args):
+        self.n_inputs = len(args)
+        self.input_index, args = self._wrap(self, "input", args)
+        return tuple(args)
+
+    def setup_output_hook(self, result):
+        single = isinstance(result, TensorBase)
+        values = (result,) if single else result
+        if not isinstance(values, (tuple, list)):
+            return result
+        self.n_outputs = len(values)
+        self.output_index, wrapped = self._wrap(self, "output", values)
+        if self.output_index is None:
+            return result
+        if single:
+            return wrapped[0]
+        return type(result)(wrapped) if isinstance(result, tuple) else wrapped
+
+    def on_grad_outputs(self, grads):
+        module = self.module
+        grad_outputs = _pack(self.output_index, grads, self.n_outputs)
+        for hook in list(module._backward_pre_hooks.values()):
+            result = hook(module, grad_outputs)
+            if result is not None:
+                if not isinstance(result, tuple) or len(result) != len(grad_outputs):
+                    raise RuntimeError(
+                        "Backward pre hook returned an invalid number of grad_output, got "
+                        f"{len(result) if isinstance(result, tuple) else 1}, but expected "
+                        f"{len(grad_outputs)}"
+                    )
+                grad_outputs = result
+        self.grad_outputs = grad_outputs
+        if self.input_index is None:
+            # No input needs a gradient: the hooks run now, with grad_input all None.
+            grad_inputs = (None,) * self.n_inputs
+            for hook in list(module._backward_hooks.values()):
+                result = hook(module, grad_inputs, grad_outputs)
+                if result is not None and not (isinstance(result, tuple)
+                                               and all(r is None for r in result)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should "
+                        "always return None or None for all gradients."
+                    )
+            self.grad_outputs = None
+        return [grad_outputs[i] for i in self.output_index]
+
+    def on_grad_inputs(self, grads):
+        module = self.module
+        grad_inputs = _pack(self.input_index, grads, self.n_inputs)
+        grad_outputs = self.grad_outputs
+        if grad_outputs is None:
+            grad_outputs = (None,) * self.n_outputs
+        for hook in list(module._backward_hooks.values()):
+            result = hook(module, grad_inputs, grad_outputs)
+            if result is not None:
+                if not isinstance(result, tuple) or len(result) != len(grad_inputs):
+                    raise RuntimeError(
+                        "Backward hook returned an invalid number of grad_input, got "
+                        f"{len(result) if isinstance(result, tuple) else 1}, but expected "
+                        f"{len(grad_inputs)}"
+                    )
+                grad_inputs = result
+        self.grad_outputs = None
+        return [grad_inputs[i] for i in self.input_index]
+
+
 class Module:
     """Base class for all neural-network modules; subclass it and define ``forward``.
 
@@ -85,6 +220,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        _init_hook_dicts(self)
 
     # ------------------------------------------------------------------
     # calling
@@ -95,7 +231,145 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if (d.get("_forward_pre_hooks") or d.get("_forward_hooks")
+                or d.get("_backward_hooks") or d.get("_backward_pre_hooks")):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            backward_hooks = _BackwardHooks(self)
+            args = backward_hooks.setup_input_hook(args)
+        called = set()
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs, result)
+                else:
+                    hook_result = hook(self, args, result)
+                if hook_result is not None:
+                    result = hook_result
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception as error:  # noqa: BLE001 (the first error wins)
+                        warnings.warn(
+                            "forward hook with ``always_call=True`` raised an exception that "
+                            f"was silenced as another error was raised in forward: {error}",
+                            stacklevel=2,
+                        )
+            raise
+        if backward_hooks is not None:
+            result = backward_hooks.setup_output_hook(result)
+        return result
+
+    # ------------------------------------------------------------------
+    # hooks
+    # ------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each ``forward``.
+
+        It may return new args (a tuple, or a single value that gets wrapped).
+        With ``with_kwargs``, it is ``hook(module, args, kwargs)`` and may
+        return ``(new_args, new_kwargs)``.  ``prepend`` runs it before the
+        hooks already registered.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> h = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        """
+        handle = RemovableHandle(self._forward_pre_hooks,
+                                 extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after each ``forward``.
+
+        It may return a replacement output.  With ``with_kwargs`` it is
+        ``hook(module, args, kwargs, output)``; with ``always_call`` it also
+        runs (with output None) when ``forward`` raises.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> outputs = []
+            >>> h = m.register_forward_hook(lambda mod, args, out: outputs.append(out))
+        """
+        handle = RemovableHandle(self._forward_hooks,
+                                 extra_dict=[self._forward_hooks_with_kwargs,
+                                             self._forward_hooks_always_called])
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients of the module's
+        outputs are computed; it may return a replacement ``grad_output`` tuple.
+
+        Example:
+            >>> h = m.register_full_backward_pre_hook(lambda mod, g: (g[0] * 0.5,))
+        """
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of
+        the module's positional inputs are computed.
+
+        ``grad_input`` has one entry per positional argument (None for
+        non-tensors and inputs that need no gradient); the hook may return
+        a replacement tuple of the same length.
+
+        Example:
+            >>> h = m.register_full_backward_hook(
+            ...     lambda mod, gin, gout: print([g.shape for g in gout]))
+        """
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # ------------------------------------------------------------------
     # registration
@@ -298,6 +572,7 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        _init_hook_dicts(self)
 
     # ------------------------------------------------------------------
     # iteration over parameters, buffers and modules
