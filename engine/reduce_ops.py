@@ -18,7 +18,8 @@ import cython
 import numpy as np
 
 from engine.pointwise_ops import div, exp, maximum, minimum, mul, sub, where
-from engine.shape_ops import expand, reshape
+from engine.grad_mode import is_grad_enabled
+from engine.shape_ops import expand, permute, reshape
 
 if not cython.compiled:
     from engine.graph import record
@@ -242,8 +243,8 @@ def _prod_backward(ctx, grad):
     # Without zeros that is result / x_i.  With zeros, a zero's derivative is
     # the product of the slice's nonzero elements when it is the slice's only
     # zero, and every other derivative in a slice holding a zero is 0.
-    # NOTE: with zeros, these first derivatives are exact but differentiating
-    # them again (create_graph) misses the terms through the zeroed entries.
+    # Those masks are constants, so under create_graph, where the formula
+    # must differentiate again, zeros take the slower exact route instead.
     (x,) = ctx.saved
     shape, kept, axes = ctx.attrs
     data = (cython.cast(TensorBase, x))._data
@@ -251,6 +252,8 @@ def _prod_backward(ctx, grad):
     zero = data == 0
     if not zero.any():
         return (mul(g, div(_unreduce(ctx.result, kept, shape), x)),)
+    if is_grad_enabled():
+        return (mul(g, _products_of_the_others(x, shape, axes)),)
     zero_mask = make(zero)
     # the product of the nonzero elements, and x with its zeros set to 1
     safe = where(zero_mask, 1.0, x)
@@ -259,6 +262,31 @@ def _prod_backward(ctx, grad):
     others = div(expand(nonzero_prod, shape), safe)
     zeros_elsewhere = zero.sum(axis=axes, keepdims=True) - zero
     return (where(make(zeros_elsewhere == 0), mul(g, others), 0.0),)
+
+
+def _products_of_the_others(x, shape, axes):
+    """For each element of ``x``, the product of the other elements of its
+    slice over ``axes``, built from differentiable ops: each slice is laid
+    out n times with its own element replaced by 1, then multiplied along.
+    That costs n*n per slice, so only create_graph with zeros comes here."""
+    nd = len(shape)
+    axes = tuple(sorted(a % nd for a in axes)) if nd else ()
+    keep = [d for d in range(nd) if d not in axes]
+    order = tuple(keep) + axes
+    lead = tuple([shape[d] for d in keep])
+    n = 1
+    for d in axes:
+        n *= shape[d]
+    flat = reshape(permute(x, order), lead + (n,)) if nd else reshape(x, (1,))
+    rows = expand(reshape(flat, lead + (1, n)), lead + (n, n))
+    own = make(np.eye(n, dtype=bool))
+    laid_out = where(own, 1.0, rows)
+    others = _prod(laid_out, (cython.cast(TensorBase, laid_out))._data, (len(lead) + 1,),
+                   False, None, "ProdBackward1")
+    if not nd:
+        return reshape(others, ())
+    back = reshape(others, lead + tuple([shape[d] for d in axes]))
+    return permute(back, tuple(np.argsort(order).tolist()))
 
 
 # ======================================================================

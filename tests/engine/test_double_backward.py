@@ -18,18 +18,27 @@ from tests.op_harness import _first, _make_args, op_params
 _MODULES = (test_pointwise_ops, test_reduce_ops, test_shape_ops, test_linalg_ops)
 CASES = [case for module in _MODULES for case in module.CASES]
 
-_PROD_ZEROS = (
-    "ProdBackward's formula for inputs holding zeros is exact to first order but is "
-    "built from masks, so differentiating it again misses the terms through the zeros"
-)
-# Double backwards known to be wrong, by harness id: xfail(strict) so that
-# fixing the formula flips them to XPASS and fails the run until removed.
-BROKEN = {
-    "prod-all-one-zero": _PROD_ZEROS,
-    "prod-dim-one-zero": _PROD_ZEROS,
-    "prod-dim-zeros": _PROD_ZEROS,
-    "prod-noncontiguous-zeros": _PROD_ZEROS,
-}
+# Double backwards known to be wrong, by harness id -> reason: xfail(strict)
+# so that fixing the formula flips them to XPASS and fails the run until removed.
+BROKEN = {}
+
+
+def test_prod_hessian_with_zeros_matches_torch():
+    # prod's formula takes another route for zeros under create_graph
+    torch = pytest.importorskip("torch")
+    values = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, -1.5]])
+    for dim in (None, 1, 0):
+        hessians = []
+        for lib in (autograd, torch):
+            x = lib.tensor(values, requires_grad=True)
+            out = x.prod() if dim is None else x.prod(dim).sum()
+            (g,) = lib.autograd.grad(out, x, create_graph=True) if lib is torch else \
+                autograd.grad(out, x, create_graph=True)
+            rows = [(autograd if lib is autograd else torch.autograd).grad(
+                g.reshape(-1)[k], x, retain_graph=True)[0].reshape(-1).tolist()
+                for k in range(values.size)]
+            hessians.append(rows)
+        np.testing.assert_allclose(hessians[0], hessians[1], err_msg=f"dim={dim}")
 
 
 def _params(zero_size=False):
