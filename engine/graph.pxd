@@ -1,6 +1,9 @@
 # Backward nodes, their edges, and the backward traversal.
 
 cimport cython
+cimport numpy as cnp
+from cpython.ref cimport _Py_REFCNT
+from cpython.object cimport PyObject
 
 from engine.tensor cimport TensorBase, make, format_shape
 

@@ -151,6 +151,8 @@ class FunctionNode(Node):
                 f"function {self._name} returned an incorrect number of gradients "
                 f"(expected {n})"
             )
+        if self._meta is None:
+            return grads
         fixed = None
         i: cython.Py_ssize_t
         for i in range(n):
@@ -287,6 +289,26 @@ class AccumulateGrad(Node):
             else:
                 var._grad = make(current._data + g._data)
         return ()
+
+
+@cython.cfunc
+def _sole_reference(grad) -> cython.bint:
+    """Is the gradient ``grad`` referenced only by the caller's one local, and
+    its array only by ``grad``, owning its memory (not a view)?  Then nobody
+    else can see it, and a leaf can take it as its ``.grad`` without a copy,
+    as PyTorch steals such a gradient.  (Uncompiled, reference counts are
+    not that predictable: never.)"""
+    if not cython.compiled:
+        return False
+    if not isinstance(grad, TensorBase):
+        return False
+    # borrowed pointers: reading the counts adds no reference
+    data = (cython.cast(TensorBase, grad))._data
+    if _Py_REFCNT(cython.cast(cython.pointer(PyObject), grad)) != 1 \
+            or _Py_REFCNT(cython.cast(cython.pointer(PyObject), data)) != 2:
+        return False   # data: grad._data and the local above
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    return cnp.PyArray_BASE(a) == cython.NULL and cnp.PyArray_CHKFLAGS(a, cnp.NPY_ARRAY_OWNDATA)
 
 
 class PyNode(Node):
@@ -578,38 +600,107 @@ def record(out: TensorBase, name: str, backward, inputs: tuple, saved: tuple,
     """
     if out._grad_fn is not None:
         _note_rewrite(out)
-    if not is_grad_enabled() or not any_requires_grad(inputs):
+    if not is_grad_enabled():
         return None
-    node: FunctionNode = FunctionNode.__new__(FunctionNode)
+    # One and two operands (nearly every op) build their tuples directly:
+    # recording is the per-op cost that small tensors pay.
     n: cython.Py_ssize_t = len(inputs)
-    nexts = [None] * n
-    needs = [False] * n
-    meta = [None] * n
-    i: cython.Py_ssize_t
-    for i in range(n):
-        x = inputs[i]
-        if isinstance(x, TensorBase):
-            t: TensorBase = x
-            if t._requires_grad or t._grad_fn is not None:
-                nexts[i] = gradient_edge(t)
+    od = out._data
+    r0: cython.bint
+    r1: cython.bint
+    if n == 1:
+        x0 = inputs[0]
+        if not _requires_grad(x0):
+            return None
+        node: FunctionNode = FunctionNode.__new__(FunctionNode)
+        node._next = (gradient_edge(x0),)
+        node.needs_input_grad = _NEEDS_ONE
+        m0 = _input_meta(x0, od)
+        node._meta = None if m0 is None else (m0,)
+    elif n == 2:
+        x0 = inputs[0]
+        x1 = inputs[1]
+        r0 = _requires_grad(x0)
+        r1 = _requires_grad(x1)
+        if not (r0 or r1):
+            return None
+        node = FunctionNode.__new__(FunctionNode)
+        node._next = (gradient_edge(x0) if r0 else None, gradient_edge(x1) if r1 else None)
+        node.needs_input_grad = _NEEDS_TWO[r0 + 2 * r1]
+        m0 = _input_meta(x0, od) if r0 else None
+        m1 = _input_meta(x1, od) if r1 else None
+        node._meta = None if m0 is None and m1 is None else (m0, m1)
+    else:
+        if not any_requires_grad(inputs):
+            return None
+        node = FunctionNode.__new__(FunctionNode)
+        nexts = [None] * n
+        needs = [False] * n
+        meta = [None] * n
+        i: cython.Py_ssize_t
+        for i in range(n):
+            x = inputs[i]
+            if _requires_grad(x):
+                nexts[i] = gradient_edge(x)
                 needs[i] = True
-                meta[i] = (t._data.shape, t._data.dtype)
+                meta[i] = _input_meta(x, od)
+        node._next = tuple(nexts)
+        node.needs_input_grad = tuple(needs)
+        node._meta = tuple(meta)
     node._name = name
     node._backward = backward
-    node._next = tuple(nexts)
-    node.needs_input_grad = tuple(needs)
-    node._meta = tuple(meta)
     node._saved = saved
     if len(saved) != 0:
         _store_versions(node, saved)
     node._attrs = attrs
     if save_result:
-        node._result = out._data
+        node._result = od
         node._result_version = out._version
     if _anomaly_enabled:
         node._trace = forward_trace()
     out._grad_fn = node
     return None
+
+
+if cython.compiled:
+    cnp.import_array()
+
+_NEEDS_ONE = (True,)
+_NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
+
+
+@cython.cfunc
+@cython.inline
+def _requires_grad(x) -> cython.bint:
+    if not isinstance(x, TensorBase):
+        return False
+    t: TensorBase = cython.cast(TensorBase, x)
+    return t._requires_grad or t._grad_fn is not None
+
+
+@cython.cfunc
+def _input_meta(x, out_data) -> object:
+    """What apply() checks an input's gradient against: None when the input
+    has the output's shape and dtype (a formula's gradient then has them too),
+    else the input's (shape, dtype)."""
+    data = (cython.cast(TensorBase, x))._data
+    if cython.compiled:
+        a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+        b: cnp.ndarray = cython.cast(cnp.ndarray, out_data)
+        nd: cython.int = cnp.PyArray_NDIM(a)
+        # builtin dtypes are singletons: the pointer test settles nearly all
+        if nd == cnp.PyArray_NDIM(b) and (cnp.PyArray_DESCR(a) == cnp.PyArray_DESCR(b)
+                                          or data.dtype == out_data.dtype):
+            da: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(a)
+            db: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(b)
+            i: cython.int
+            for i in range(nd):
+                if da[i] != db[i]:
+                    return (data.shape, data.dtype)
+            return None
+    elif data.shape == out_data.shape and data.dtype == out_data.dtype:
+        return None
+    return (data.shape, data.dtype)
 
 
 @cython.cfunc
@@ -774,9 +865,14 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
                 if isinstance(node, AccumulateGrad):
                     continue
             nexts = node._next
-            if grad is None:
-                grads = None
-            else:
+            # drop the previous node's gradients first: a leaf's gradient
+            # that nothing else holds is then taken without a copy
+            grads = None
+            g = None
+            if grad is not None and not create_graph and isinstance(node, AccumulateGrad) \
+                    and not node._buffer_owned and _sole_reference(grad):
+                node._buffer_owned = True
+            if grad is not None:
                 if anomaly:
                     grads = _apply_anomaly(node, grad)
                 else:

@@ -27,5 +27,14 @@ cdef int _num_threads                     # threads for the loops on large array
 ctypedef void (*_inner_loop)(char **, cnp.npy_intp *, cnp.npy_intp *, void *) noexcept nogil
 
 # the loop of each op _EXP.._COS: [op - _EXP][0 for float32, 1 for float64]
+# SGD update flags (sgd_update)
+cdef enum:
+    _SGD_MAXIMIZE = 1
+    _SGD_DECAY = 2
+    _SGD_MOMENTUM = 4
+    _SGD_FIRST = 8
+    _SGD_DAMPEN = 16
+    _SGD_NESTEROV = 32
+
 cdef _inner_loop _np_loops[_OP_COUNT - _EXP][2]
 cdef void *_np_loop_data[_OP_COUNT - _EXP][2]

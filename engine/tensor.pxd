@@ -1,5 +1,7 @@
 # The tensor base type: a numpy buffer plus the autograd bookkeeping.
 
+from cpython.object cimport PyObject, PyTypeObject
+
 cdef class TensorBase:
     cdef public object _data              # numpy.ndarray holding the values
     cdef public object _grad              # accumulated gradient (a tensor) or None
@@ -18,4 +20,5 @@ cpdef bint is_float_dtype(object dtype)
 cpdef str format_shape(object shape)
 
 cdef object _ndarray                      # numpy.ndarray, for exact type checks
+cdef tuple _NO_ARGS                      # the empty argument tuple of tp_new
 cdef object _tensor_class                 # the facade's Tensor, once registered

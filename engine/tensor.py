@@ -12,6 +12,7 @@ import cython
 import numpy as np
 
 _ndarray = np.ndarray
+_NO_ARGS = ()
 _tensor_class = None
 
 _NON_LEAF_GRAD_WARNING = (
@@ -211,7 +212,12 @@ def make(data) -> TensorBase:
     cls = _tensor_class
     if cls is None:
         cls = TensorBase
-    t = cls.__new__(cls)
+    if cython.compiled:
+        # the type's allocator called directly: no __new__ lookup, no call frame
+        t = cython.cast(cython.pointer(PyTypeObject), cls).tp_new(
+            cython.cast(type, cls), cython.cast(cython.pointer(PyObject), _NO_ARGS), cython.NULL)
+    else:
+        t = cls.__new__(cls)
     if type(data) is not _ndarray:
         data = np.asarray(data)
     t._data = data

@@ -1,6 +1,8 @@
 """Stochastic gradient descent, optionally with (Nesterov) momentum."""
 import numpy as np
 
+from engine.pointwise_ops import sgd_update
+
 from autograd.optim.optimizer import (
     Optimizer, _check_unsupported, _state_tensor, _update_buffer,
 )
@@ -72,6 +74,9 @@ class SGD(Optimizer):
                 if p._grad is None:
                     continue
                 g = p._grad._data
+                if self._fused_step(p, g, lr, momentum, dampening, weight_decay, nesterov,
+                                    maximize):
+                    continue
                 # ``owned`` says g is a temporary of this step, free to overwrite.
                 owned = False
                 if maximize:
@@ -106,6 +111,25 @@ class SGD(Optimizer):
                     g = np.multiply(g, -lr, out=np.empty_like(g))
                 np.add(p._data, g, out=_update_buffer(p))
         return loss
+
+
+    def _fused_step(self, p, g, lr, momentum, dampening, weight_decay, nesterov, maximize):
+        """The whole update in one compiled pass, where the engine has it
+        (the same arithmetic as the numpy form below, without its temporaries)."""
+        buf = None
+        first = False
+        if momentum != 0:
+            state = self.state[p]
+            buf_t = state.get("momentum_buffer")
+            first = buf_t is None
+            buf = np.empty_like(g) if first else buf_t._data
+        if not sgd_update(p._data, g, buf, lr, momentum, dampening, weight_decay, nesterov,
+                          maximize, first):
+            return False
+        if first:
+            state["momentum_buffer"] = _state_tensor(buf)
+        _update_buffer(p)
+        return True
 
 
 def _add_scaled(out, x, alpha, x_owned):

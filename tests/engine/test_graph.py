@@ -316,6 +316,28 @@ def test_sibling_gradients_are_independent_buffers():
     np.testing.assert_array_equal(g.numpy(), [1., 2.])
 
 
+def test_a_leaf_takes_only_gradients_nobody_else_holds():
+    # The compiled engine lets a leaf take a gradient without a copy when the
+    # traversal holds the only reference; any other holder forces a copy.
+    a = autograd.tensor([1., 2.], requires_grad=True)
+    y = a.clone()
+    y.retain_grad()                      # y.grad is the gradient a receives
+    (y * 3.).sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), y.grad.numpy())
+    kept = []
+    b = autograd.tensor([1., 2.], requires_grad=True)
+    b.register_hook(kept.append)         # the hook keeps b's gradient
+    (b * 3.).sum().backward()
+    assert not np.shares_memory(b.grad.numpy(), kept[0].numpy())
+    # a gradient taken without a copy accumulates in place like any other
+    c = autograd.tensor([1., 2.], requires_grad=True)
+    (c * 3.).sum().backward()
+    first = c.grad
+    (c * 4.).sum().backward()
+    assert c.grad is first
+    np.testing.assert_array_equal(c.grad.numpy(), [7., 7.])
+
+
 def test_no_reference_cycles_between_tensors_and_nodes(no_collector):
     # With the collector off, only reference counting can free the graph.
     a, b = _leaves()
