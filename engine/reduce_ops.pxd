@@ -1,2 +1,3 @@
+cimport numpy as cnp
 from engine.tensor cimport TensorBase, make
 from engine.graph cimport record

@@ -21,6 +21,12 @@ from engine.pointwise_ops import div, exp, maximum, minimum, mul, sub, where
 from engine.grad_mode import is_grad_enabled
 from engine.shape_ops import expand, permute, reshape
 
+if cython.compiled:
+    cnp.import_array()
+
+# np.sum's Python-level wrapper costs microseconds per call; its ufunc is the same sum
+_add_reduce = np.add.reduce
+
 if not cython.compiled:
     from engine.graph import record
     from engine.tensor import TensorBase, make
@@ -112,7 +118,41 @@ def _count(shape, axes):
 
 def _unreduce(grad, kept, shape):
     """Broadcast a reduction's gradient back over the reduced axes."""
-    return expand(reshape(grad, kept), shape)
+    if is_grad_enabled():
+        return expand(reshape(grad, kept), shape)
+    # no graph to build (create_graph=False): the view straight from numpy
+    return make(_broadcast_view((cython.cast(TensorBase, grad))._data.reshape(kept), shape))
+
+
+@cython.cfunc
+def _broadcast_view(data, shape: tuple):
+    """``np.broadcast_to(data, shape)`` for ``data`` of ``shape``'s rank, made
+    by the C API: numpy's own function costs about 15 us, which a small
+    reduction's backward would otherwise pay every time."""
+    if cython.compiled:
+        a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+        nd: cython.int = len(shape)
+        if nd == cnp.PyArray_NDIM(a) and nd <= 32 and cnp.PyArray_ISNOTSWAPPED(a) \
+                and cnp.PyArray_TYPE(a) <= cnp.NPY_CLONGDOUBLE:
+            dims: cnp.npy_intp[32]
+            strides: cnp.npy_intp[32]
+            i: cython.int
+            ok: cython.bint = True
+            for i in range(nd):
+                dims[i] = shape[i]
+                if cnp.PyArray_DIMS(a)[i] == dims[i]:
+                    strides[i] = cnp.PyArray_STRIDES(a)[i]
+                elif cnp.PyArray_DIMS(a)[i] == 1:
+                    strides[i] = 0
+                else:
+                    ok = False
+            if ok:
+                # flags 0: read-only, as broadcast_to's views are
+                view = cnp.PyArray_New(np.ndarray, nd, dims, cnp.PyArray_TYPE(a), strides,
+                                       cnp.PyArray_DATA(a), cnp.PyArray_ITEMSIZE(a), 0, None)
+                cnp.set_array_base(view, a)
+                return view
+    return np.broadcast_to(data, shape)
 
 
 # ======================================================================
@@ -140,15 +180,15 @@ def sum(input, dim=None, keepdim=False, dtype=None):
         np_dtype = np.dtype(np.int64)
     if dim is None:
         if keepdim:
-            values = np.sum(data, axis=None, keepdims=True, dtype=np_dtype)
+            values = _add_reduce(data, axis=None, keepdims=True, dtype=np_dtype)
         else:
-            values = np.sum(data, dtype=np_dtype)
+            values = _add_reduce(data, axis=None, dtype=np_dtype)
         out = make(values)
         record(out, "SumBackward0", _sum_backward, (input,), (), False,
                (data.shape, (1,) * data.ndim))
         return out
     axes = _reduce_axes("sum", dim, data.ndim)
-    out = make(np.sum(data, axis=axes, keepdims=bool(keepdim), dtype=np_dtype))
+    out = make(_add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=np_dtype))
     record(out, "SumBackward1", _sum_backward, (input,), (), False,
            (data.shape, _kept_shape(data.shape, axes)))
     return out
@@ -187,7 +227,7 @@ def mean(input, dim=None, keepdim=False, dtype=None):
     n = _count(data.shape, axes)
     # NOTE: half precision accumulates in float32, as PyTorch's CPU kernels do.
     acc = np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
-    total = np.sum(data, axis=axes, keepdims=bool(keepdim), dtype=acc)
+    total = _add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=acc)
     if n == 0:
         with np.errstate(invalid="ignore"):
             values = np.true_divide(total, 0)
@@ -528,8 +568,8 @@ def _variance(data, axes, n, dof, keepdim):
     if dof < 0:
         dof = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        centred = data - np.sum(data, axis=axes, keepdims=True) / n
-        squares = np.sum(centred * centred, axis=axes, keepdims=keepdim)
+        centred = data - _add_reduce(data, axis=axes, keepdims=True) / n
+        squares = _add_reduce(centred * centred, axis=axes, keepdims=keepdim)
         return np.true_divide(squares, dof).astype(data.dtype, copy=False)
 
 
@@ -562,7 +602,7 @@ def _var_gradient(x, g_kept, attrs):
     with np.errstate(invalid="ignore", divide="ignore"):
         if full:
             data = (cython.cast(TensorBase, x))._data
-            centre = np.sum(data) / data.size
+            centre = _add_reduce(data, axis=None) / data.size
             return mul(g, make(np.where(data == centre, np.nan, np.inf).astype(data.dtype)))
         scale = 2.0 / dof if dof != 0 else float("inf")
         return mul(g, mul(sub(x, mean(x, axes, True)), scale))
@@ -651,7 +691,7 @@ def softmax(input, dim=None, dtype=None):
         e = np.exp(_shifted(data, axis))
         # NOTE: an all -inf slice sums to 0 and gives nan, as in PyTorch.
         with np.errstate(invalid="ignore"):
-            values = e / np.sum(e, axis=axis, keepdims=True)
+            values = e / _add_reduce(e, axis=axis, keepdims=True)
     out = make(values)
     record(out, "SoftmaxBackward0", _softmax_backward, (input,), (), True, axis)
     return out
@@ -679,7 +719,7 @@ def log_softmax(input, dim=None, dtype=None):
     else:
         shifted = _shifted(data, axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+            values = shifted - np.log(_add_reduce(np.exp(shifted), axis=axis, keepdims=True))
     out = make(values)
     record(out, "LogSoftmaxBackward0", _log_softmax_backward, (input,), (), True, axis)
     return out
