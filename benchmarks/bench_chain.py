@@ -1,22 +1,43 @@
 """The tiny-tensor chain: what recording and traversing one node costs.
 
 1,000 iterations of ``y = (y * 1.0001 + 0.001).tanh()`` on a float32 tensor
-of shape (16,) that requires grad (3,000 ops), then ``y.sum().backward()``.
-The arithmetic is negligible, so the time is the engine's per-op overhead.
+that requires grad (3,000 ops), then ``y.sum().backward()``.  The size is the
+shape: (16,) or () (0-d).  The arithmetic is negligible, so the time is the
+engine's per-op overhead.  On () micrograd runs it too, in float64 (its only
+dtype), with ``y.backward()``.
 
     pytest benchmarks/bench_chain.py --benchmark-enable
 """
+import functools
+
 import numpy as np
+
+from benchmarks import micrograd_support
 
 ITERATIONS = 1000
 OPS = 3 * ITERATIONS            # mul, add, tanh: one backward node each
-X0 = np.linspace(-2.0, 2.0, 16, dtype=np.float32)
+SIZE = (16,)                    # the table also runs ()
+
+
+def start(shape):
+    """The chain's float32 input of ``shape``: (16,) or ()."""
+    if shape == ():
+        return np.array(0.5, dtype=np.float32)
+    return np.linspace(-2.0, 2.0, int(np.prod(shape)), dtype=np.float32).reshape(shape)
 
 
 def chain(y):
     """Run the chain on an autograd or torch tensor (their APIs agree)."""
     for _ in range(ITERATIONS):
         y = (y * 1.0001 + 0.001).tanh()
+    return y
+
+
+def micrograd_chain(y):
+    """Run the chain on a micrograd Value."""
+    tanh = micrograd_support.tanh_op(type(y))
+    for _ in range(ITERATIONS):
+        y = tanh(y * 1.0001 + 0.001)
     return y
 
 
@@ -41,8 +62,8 @@ def numpy_backward(saved):
 class TensorCase:
     """The workload on autograd or torch."""
 
-    def __init__(self, lib):
-        self.x = lib.tensor(X0, requires_grad=True)
+    def __init__(self, lib, shape):
+        self.x = lib.tensor(start(shape), requires_grad=True)
 
     def forward(self):
         return chain(self.x)
@@ -64,11 +85,43 @@ class TensorCase:
         return [self.x.grad.numpy()]
 
 
+class MicrogradCase:
+    """The workload on micrograd's scalar Value (float64).
+
+    micrograd's backward sorts the graph recursively, one frame per node
+    on the chain (its constants 1.0001 and 0.001 become leaves, off the
+    path), so the recursion limit is raised to 3,000 plus a margin here.
+    """
+
+    def __init__(self, engine):
+        self.Value = engine.Value
+        self.x = engine.Value(float(start(())))
+        micrograd_support.allow_depth(OPS)
+
+    def forward(self):
+        return micrograd_chain(self.x)
+
+    def graph(self):
+        self.x.grad = 0.0
+        return (micrograd_chain(self.x),), {}
+
+    @staticmethod
+    def backward(y):
+        y.backward()
+
+    @staticmethod
+    def value(y):
+        return y.data
+
+    def grads(self):
+        return [self.x.grad]
+
+
 class NumpyCase:
     """The same arithmetic in numpy with the gradient written by hand: no graph."""
 
-    def __init__(self, lib=np):
-        self.x = X0.copy()
+    def __init__(self, shape):
+        self.x = start(shape)
         self.grad = None
 
     def forward(self):
@@ -88,36 +141,61 @@ class NumpyCase:
         return [self.grad]
 
 
-def make_case(lib, size=None):
-    """The workload on ``lib`` (autograd, torch or numpy); the chain has one size."""
-    return NumpyCase() if lib is np else TensorCase(lib)
+def make_case(lib, size=SIZE):
+    """The workload on ``lib`` (autograd, torch, numpy or micrograd) on shape ``size``."""
+    shape = SIZE if size is None else tuple(size)
+    if micrograd_support.is_micrograd(lib):
+        if shape != ():
+            raise NotImplementedError(f"micrograd has scalars only, not shape {shape}")
+        return MicrogradCase(lib)
+    return NumpyCase(shape) if lib is np else TensorCase(lib, shape)
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(shape):
+    return numpy_forward(start(shape).astype(np.float64))
 
 
 # float32 rounding over 3,000 steps stays far below these tolerances; a wrong formula
 # does not.  The values converge to tanh's fixed point, so the gradient, which
 # depends on the start, is the sharper check.
-_REFERENCE = numpy_forward(X0.astype(np.float64))
+
+def check_forward(y, size=SIZE):
+    shape = SIZE if size is None else tuple(size)
+    np.testing.assert_allclose(np.asarray(y), _reference(shape)[-1], rtol=1e-4)
 
 
-def check_forward(y, size=None):
-    np.testing.assert_allclose(y, _REFERENCE[-1], rtol=1e-4)
-
-
-def check_backward(grads, size=None):
+def check_backward(grads, size=SIZE):
+    shape = SIZE if size is None else tuple(size)
     (grad,) = grads
-    np.testing.assert_allclose(grad, numpy_backward(_REFERENCE), rtol=1e-3)
+    expected = numpy_backward(_reference(shape))
+    assert np.shape(grad) == np.shape(expected), (np.shape(grad), np.shape(expected))
+    np.testing.assert_allclose(grad, expected, rtol=1e-3)
 
 
 # ---------------------------------------------------------------- pytest-benchmark
 
 def test_chain_forward(benchmark, backend):
-    benchmark.group = "chain forward (3,000 ops)"
+    benchmark.group = "chain forward (3,000 ops on (16,))"
     case = make_case(backend)
     check_forward(case.value(benchmark(case.forward)))
 
 
 def test_chain_backward(benchmark, backend):
-    benchmark.group = "chain backward (3,000 nodes)"
+    benchmark.group = "chain backward (3,000 nodes on (16,))"
     case = make_case(backend)
     benchmark.pedantic(case.backward, setup=case.graph, rounds=20)
     check_backward(case.grads())
+
+
+def test_scalar_chain_forward(benchmark, scalar_backend):
+    benchmark.group = "chain forward (3,000 ops on ())"
+    case = make_case(scalar_backend, ())
+    check_forward(case.value(benchmark(case.forward)), ())
+
+
+def test_scalar_chain_backward(benchmark, scalar_backend):
+    benchmark.group = "chain backward (3,000 nodes on ())"
+    case = make_case(scalar_backend, ())
+    benchmark.pedantic(case.backward, setup=case.graph, rounds=20)
+    check_backward(case.grads(), ())

@@ -9,6 +9,7 @@ checked: the weights after one step against a float64 numpy reference.
 """
 import numpy as np
 
+from benchmarks import micrograd_support
 from benchmarks.training import TrainingStepCase
 
 SIZE = 128                       # the batch
@@ -120,6 +121,7 @@ class NumpyCase:
 
 
 def make_case(lib, size):
+    micrograd_support.reject(lib, "a batched MLP")
     return NumpyCase(size) if lib is np else TensorCase(lib, size)
 
 

@@ -7,6 +7,8 @@ is numpy's (or PyTorch's kernels') and the engine should add next to nothing.
 """
 import numpy as np
 
+from benchmarks import micrograd_support
+
 SIZE = 4_000_000
 
 
@@ -83,6 +85,7 @@ class NumpyCase:
 
 def make_case(lib, size=SIZE):
     """The workload on ``lib`` (autograd, torch or numpy) with ``size`` elements."""
+    micrograd_support.reject(lib, "Q on large tensors")
     return NumpyCase(size) if lib is np else TensorCase(lib, size)
 
 

@@ -12,6 +12,7 @@ is no hand-written numpy version.
 import numpy as np
 import pytest
 
+from benchmarks import micrograd_support
 from benchmarks.training import TrainingStepCase
 
 SIZE = 16                        # the batch; the table also runs 1
@@ -71,6 +72,7 @@ class TensorCase(TrainingStepCase):
 
 
 def make_case(lib, size):
+    micrograd_support.reject(lib, "ResNet-18")
     if lib is np:
         raise NotImplementedError("ResNet-18 has no hand-written numpy version")
     return TensorCase(lib, size)

@@ -23,10 +23,27 @@ def pytest_report_header(config):
     return f"autograd engine: {autograd.ENGINE}"
 
 
+def _library(name):
+    if name in ("torch", "micrograd"):   # the optional baselines
+        return pytest.importorskip("micrograd.engine" if name == "micrograd" else name)
+    return autograd if name == "cygrad" else np
+
+
 @pytest.fixture(params=["cygrad", "torch", "numpy"],
                 ids=[f"cygrad-{autograd.ENGINE}", "torch", "numpy"])
 def backend(request):
     """The library a benchmark runs on; the engine is this process's (AUTOGRAD_ENGINE)."""
-    if request.param == "torch":
-        return pytest.importorskip("torch")
-    return autograd if request.param == "cygrad" else np
+    return _library(request.param)
+
+
+@pytest.fixture(params=["cygrad", "torch", "numpy", "micrograd"],
+                ids=[f"cygrad-{autograd.ENGINE}", "torch", "numpy", "micrograd"])
+def scalar_backend(request):
+    """``backend`` plus micrograd, for the workloads it has a version of."""
+    return _library(request.param)
+
+
+@pytest.fixture(params=["cygrad", "torch"], ids=[f"cygrad-{autograd.ENGINE}", "torch"])
+def graph_backend(request):
+    """The libraries with a graph: the node-count workloads have no numpy version."""
+    return _library(request.param)

@@ -241,7 +241,8 @@ def mean(input, dim=None, keepdim=False, dtype=None):
 
 def _mean_backward(ctx, grad):
     shape, kept, n = ctx.attrs
-    return (div(_unreduce(grad, kept, shape), n),)
+    # divided before broadcasting: the same quotient, computed once per slice
+    return (_unreduce(div(grad, n), kept, shape),)
 
 
 # ======================================================================
