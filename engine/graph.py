@@ -811,8 +811,10 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
     """
     _epoch_counter[0] += 1
     epoch: cython.Py_ssize_t = _epoch_counter[0]
+    # Both passes walk ``visited`` as their stack, by index: popping a
+    # Python list shrinks (reallocates) it whenever it drops below half,
+    # which on a chain happened at every node.
     visited = []
-    stack = []
     node: Node
     nxt: Node
     for root, _g in roots:
@@ -822,10 +824,12 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
                 node._epoch = epoch
                 node._deps = 0
                 visited.append(node)
-                stack.append(node)
-    # Pass 1: dependency counts, iteratively.
-    while stack:
-        node = stack.pop()
+    # Pass 1: dependency counts, iteratively (every node is appended once,
+    # and each appended node is expanded once).
+    k: cython.Py_ssize_t = 0
+    while k < len(visited):
+        node = visited[k]
+        k += 1
         for n in node._next:
             if n is None:
                 continue
@@ -834,7 +838,6 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
                 nxt._epoch = epoch
                 nxt._deps = 0
                 visited.append(nxt)
-                stack.append(nxt)
             nxt._deps += 1
 
     results = [None] * len(capture) if capture is not None else None
@@ -845,15 +848,19 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
             if root is not None:
                 _add_to_buffer(root, g, create_graph)
         ready = []
+        top: cython.Py_ssize_t = 0   # ready[:top] is the stack; slots above are stale
         for root, _g in roots:
             if root is not None:
                 node = root
                 if node._deps == 0 and node._epoch == epoch:
                     node._deps = -1  # queued
                     ready.append(node)
+                    top += 1
         # Pass 2: run each node once all of its gradients have arrived.
-        while ready:
-            node = ready.pop()
+        while top > 0:
+            top -= 1
+            node = ready[top]
+            ready[top] = None
             grad = node._buffer
             node._buffer = None
             if node._pre_hooks is not None and grad is not None:
@@ -896,7 +903,11 @@ def run_backward(roots, keep_graph, create_graph, capture=None):
                         _add_to_buffer(nxt, g, create_graph)
                 nxt._deps -= 1
                 if nxt._deps == 0:
-                    ready.append(nxt)
+                    if top < len(ready):
+                        ready[top] = nxt
+                    else:
+                        ready.append(nxt)
+                    top += 1
     finally:
         set_grad_enabled(previous_mode)
         for n in visited:
