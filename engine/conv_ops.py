@@ -2,11 +2,12 @@
 adaptive_avg_pool2d (an unbatched CHW input works too, as in PyTorch).
 
 conv2d lowers to matrix products: ``im2col`` copies every kernel window of
-the input into the columns of an (N, C*kh*kw, OH*OW) buffer, one BLAS call
-(``np.matmul``, batched over the images and the groups) multiplies the
-weights into it, and ``col2im`` scatters column gradients back onto the
-input.  The column buffer lives only while one product needs it: backward
-recomputes it from the saved input instead of keeping it alive in between.
+the input into the columns of a (C*kh*kw, N*OH*OW) matrix, the images side
+by side, so that each of forward, weight gradient and input gradient is one
+large BLAS call over the whole batch (``np.matmul``, batched only over
+groups); ``col2im`` scatters column gradients back onto the input.  The
+column buffer lives only while one product needs it: backward recomputes it
+from the saved input instead of keeping it alive in between.
 
 Each kernel is a C loop over typed memoryviews (float32 and float64, nogil)
 in the compiled engine, with a numpy version beside it that the pure-Python
@@ -21,7 +22,9 @@ build uses C division, which rounds negative quotients the other way.
 """
 import cython
 import numpy as np
+from cython.parallel import prange
 
+from engine.pointwise_ops import get_num_threads
 from engine.reduce_ops import sum as reduce_sum
 from engine.shape_ops import squeeze, unsqueeze
 
@@ -100,116 +103,288 @@ def _planes(x):
 # ======================================================================
 # im2col / col2im
 # ======================================================================
+# The columns of an (N, C, H, W) input form one (C*kh*kw, N*OH*OW) matrix:
+# row (c, i, j) holds, image after image, the input value under kernel tap
+# (i, j) of channel c at every output position (0 where it falls on the
+# padding).  With all images side by side, each product of a conv2d step
+# (forward, weight gradient, input gradient) is one large GEMM over the
+# whole batch instead of one small GEMM per image.
+#
+# The C kernels handle one (image, channel) plane per call; the plane loop
+# runs on the user's thread count (set_num_threads) when there is enough
+# work.  Planes write disjoint memory, so any thread split gives the same
+# values.
+
+# elements of the column matrix from which the plane loops use threads
+_PARALLEL_MIN = 262144
+
+
+def _threads_for(size):
+    threads = get_num_threads()
+    return threads if size >= _PARALLEL_MIN else 1
+
 
 @cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _im2col_kernel(x: cython.floating[:, :, :, ::1], cols: cython.floating[:, :, ::1],
-                   kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
-                   sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
-                   pt: cython.Py_ssize_t, pl: cython.Py_ssize_t,
-                   dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
-                   oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t) -> cython.void:
-    n_n: cython.Py_ssize_t = x.shape[0]
-    c_n: cython.Py_ssize_t = x.shape[1]
-    h_n: cython.Py_ssize_t = x.shape[2]
-    w_n: cython.Py_ssize_t = x.shape[3]
-    n: cython.Py_ssize_t
-    c: cython.Py_ssize_t
+def _im2col_plane(src: cython.pointer(cython.floating), dst: cython.pointer(cython.floating),
+                  row_stride: cython.Py_ssize_t, h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                  geom: cython.pointer(cython.Py_ssize_t),
+                  spans: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # src: one (H, W) input plane; dst: the plane's first tap row at this
+    # image's columns, the next taps row_stride elements apart.
+    # geom: kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n; spans: per kernel
+    # column j, the offset iw - ow*sw and the range [lo, hi) of ow that
+    # lands inside the input.
+    kh: cython.Py_ssize_t = geom[0]
+    kw: cython.Py_ssize_t = geom[1]
+    sh: cython.Py_ssize_t = geom[2]
+    sw: cython.Py_ssize_t = geom[3]
+    pt: cython.Py_ssize_t = geom[4]
+    dh: cython.Py_ssize_t = geom[6]
+    oh_n: cython.Py_ssize_t = geom[8]
+    ow_n: cython.Py_ssize_t = geom[9]
     i: cython.Py_ssize_t
     j: cython.Py_ssize_t
     oh: cython.Py_ssize_t
     ow: cython.Py_ssize_t
     ih: cython.Py_ssize_t
-    row: cython.Py_ssize_t
-    base: cython.Py_ssize_t
     off: cython.Py_ssize_t
     lo: cython.Py_ssize_t
     hi: cython.Py_ssize_t
-    dst: cython.pointer(cython.floating)
-    src: cython.pointer(cython.floating)
-    with cython.nogil:
-        for n in range(n_n):
-            for c in range(c_n):
-                for i in range(kh):
-                    for j in range(kw):
-                        row = (c * kh + i) * kw + j
-                        # input column iw = ow*sw + off; [lo, hi) keeps it in 0..W-1
-                        off = j * dw - pl
-                        lo = 0 if off >= 0 else (sw - 1 - off) // sw
-                        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
-                        if lo > ow_n:
-                            lo = ow_n
-                        if hi > ow_n:
-                            hi = ow_n
-                        if hi < lo:
-                            hi = lo
-                        dst = cython.address(cols[n, row, 0])
-                        for oh in range(oh_n):
-                            ih = oh * sh - pt + i * dh
-                            if ih < 0 or ih >= h_n:
-                                for ow in range(ow_n):
-                                    dst[ow] = 0
-                                dst += ow_n
-                                continue
-                            src = cython.address(x[n, c, ih, 0])
-                            for ow in range(lo):
-                                dst[ow] = 0
-                            if sw == 1:
-                                for ow in range(lo, hi):
-                                    dst[ow] = src[ow + off]
-                            else:
-                                for ow in range(lo, hi):
-                                    dst[ow] = src[ow * sw + off]
-                            for ow in range(hi, ow_n):
-                                dst[ow] = 0
-                            dst += ow_n
+    d: cython.pointer(cython.floating)
+    s: cython.pointer(cython.floating)
+    for i in range(kh):
+        for j in range(kw):
+            off = spans[3 * j]
+            lo = spans[3 * j + 1]
+            hi = spans[3 * j + 2]
+            for oh in range(oh_n):
+                d = dst + (i * kw + j) * row_stride + oh * ow_n
+                ih = oh * sh - pt + i * dh
+                if ih < 0 or ih >= h_n:
+                    for ow in range(ow_n):
+                        d[ow] = 0
+                    continue
+                s = src + ih * w_n
+                for ow in range(lo):
+                    d[ow] = 0
+                if sw == 1:
+                    for ow in range(lo, hi):
+                        d[ow] = s[ow + off]
+                else:
+                    for ow in range(lo, hi):
+                        d[ow] = s[ow * sw + off]
+                for ow in range(hi, ow_n):
+                    d[ow] = 0
 
 
 @cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _col2im_kernel(cols: cython.floating[:, :, ::1], x: cython.floating[:, :, :, ::1],
-                   kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
-                   sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
-                   pt: cython.Py_ssize_t, pl: cython.Py_ssize_t,
-                   dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
-                   oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t) -> cython.void:
-    # x must be zeroed: every window position adds its column entry into it
-    n_n: cython.Py_ssize_t = x.shape[0]
-    c_n: cython.Py_ssize_t = x.shape[1]
-    h_n: cython.Py_ssize_t = x.shape[2]
-    w_n: cython.Py_ssize_t = x.shape[3]
-    n: cython.Py_ssize_t
-    c: cython.Py_ssize_t
+def _col2im_plane(src: cython.pointer(cython.floating), dst: cython.pointer(cython.floating),
+                  row_stride: cython.Py_ssize_t, h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                  geom: cython.pointer(cython.Py_ssize_t),
+                  spans: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # The adjoint of _im2col_plane: src is the plane's first tap row at this
+    # image's columns, dst the zeroed (H, W) plane every tap adds into.
+    kh: cython.Py_ssize_t = geom[0]
+    kw: cython.Py_ssize_t = geom[1]
+    sh: cython.Py_ssize_t = geom[2]
+    sw: cython.Py_ssize_t = geom[3]
+    pt: cython.Py_ssize_t = geom[4]
+    dh: cython.Py_ssize_t = geom[6]
+    oh_n: cython.Py_ssize_t = geom[8]
+    ow_n: cython.Py_ssize_t = geom[9]
     i: cython.Py_ssize_t
     j: cython.Py_ssize_t
     oh: cython.Py_ssize_t
     ow: cython.Py_ssize_t
     ih: cython.Py_ssize_t
-    row: cython.Py_ssize_t
-    base: cython.Py_ssize_t
     off: cython.Py_ssize_t
     lo: cython.Py_ssize_t
     hi: cython.Py_ssize_t
+    d: cython.pointer(cython.floating)
+    s: cython.pointer(cython.floating)
+    for i in range(kh):
+        for j in range(kw):
+            off = spans[3 * j]
+            lo = spans[3 * j + 1]
+            hi = spans[3 * j + 2]
+            for oh in range(oh_n):
+                ih = oh * sh - pt + i * dh
+                if ih < 0 or ih >= h_n:
+                    continue
+                s = src + (i * kw + j) * row_stride + oh * ow_n
+                d = dst + ih * w_n
+                if sw == 1:
+                    for ow in range(lo, hi):
+                        d[ow + off] += s[ow]
+                else:
+                    for ow in range(lo, hi):
+                        d[ow * sw + off] += s[ow]
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _im2col_plane_table(src: cython.pointer(cython.floating),
+                        dst: cython.pointer(cython.floating),
+                        row_stride: cython.Py_ssize_t, taps: cython.Py_ssize_t,
+                        l_n: cython.Py_ssize_t, table: cython.pointer(cython.int)) -> cython.void:
+    # Small outputs: a row is a few elements, so one gather per entry
+    # through the tap table beats setting up a copy per output row.
+    t: cython.Py_ssize_t
+    l: cython.Py_ssize_t
+    k: cython.int
+    d: cython.pointer(cython.floating)
+    e: cython.pointer(cython.int)
+    for t in range(taps):
+        d = dst + t * row_stride
+        e = table + t * l_n
+        for l in range(l_n):
+            k = e[l]
+            d[l] = src[k] if k >= 0 else 0
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _col2im_plane_table(src: cython.pointer(cython.floating),
+                        dst: cython.pointer(cython.floating),
+                        row_stride: cython.Py_ssize_t, taps: cython.Py_ssize_t,
+                        l_n: cython.Py_ssize_t, table: cython.pointer(cython.int)) -> cython.void:
+    t: cython.Py_ssize_t
+    l: cython.Py_ssize_t
+    k: cython.int
+    s: cython.pointer(cython.floating)
+    e: cython.pointer(cython.int)
+    for t in range(taps):
+        s = src + t * row_stride
+        e = table + t * l_n
+        for l in range(l_n):
+            k = e[l]
+            if k >= 0:
+                dst[k] += s[l]
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _im2col_kernel(x: cython.floating[:, :, :, ::1], cols: cython.floating[:, ::1],
+                   adjoint: cython.bint, geom: cython.Py_ssize_t[::1],
+                   spans: cython.Py_ssize_t[::1], table: cython.int[:, ::1],
+                   threads: cython.int) -> cython.void:
+    # adjoint=False fills cols from x; adjoint=True adds cols into (zeroed) x.
+    # A non-empty table selects the gather form of the plane loops.
+    n_n: cython.Py_ssize_t = x.shape[0]
+    c_n: cython.Py_ssize_t = x.shape[1]
+    h_n: cython.Py_ssize_t = x.shape[2]
+    w_n: cython.Py_ssize_t = x.shape[3]
+    taps: cython.Py_ssize_t = geom[0] * geom[1]
+    l_n: cython.Py_ssize_t = geom[8] * geom[9]
+    row_stride: cython.Py_ssize_t = cols.shape[1]
+    use_table: cython.bint = table.shape[0] > 0
+    q: cython.Py_ssize_t
+    n: cython.Py_ssize_t
+    c: cython.Py_ssize_t
+    plane: cython.pointer(cython.floating)
+    column: cython.pointer(cython.floating)
+    g: cython.pointer(cython.Py_ssize_t) = cython.address(geom[0])
+    sp: cython.pointer(cython.Py_ssize_t) = cython.address(spans[0])
+    tab: cython.pointer(cython.int) = cython.NULL
+    if use_table:
+        tab = cython.address(table[0, 0])
     with cython.nogil:
-        for n in range(n_n):
-            for c in range(c_n):
-                for i in range(kh):
-                    for j in range(kw):
-                        row = (c * kh + i) * kw + j
-                        off = j * dw - pl
-                        lo = 0 if off >= 0 else (sw - 1 - off) // sw
-                        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
-                        if hi > ow_n:
-                            hi = ow_n
-                        for oh in range(oh_n):
-                            ih = oh * sh - pt + i * dh
-                            if ih < 0 or ih >= h_n:
-                                continue
-                            base = oh * ow_n
-                            for ow in range(lo, hi):
-                                x[n, c, ih, ow * sw + off] += cols[n, row, base + ow]
+        for q in prange(n_n * c_n, schedule="static", num_threads=threads):
+            # images inner: neighbouring planes fill neighbouring parts of
+            # the same rows (whole cache lines when the planes are small)
+            c = q // n_n
+            n = q - c * n_n
+            plane = cython.address(x[n, c, 0, 0])
+            column = cython.address(cols[c * taps, n * l_n])
+            if use_table:
+                if adjoint:
+                    _col2im_plane_table(column, plane, row_stride, taps, l_n, tab)
+                else:
+                    _im2col_plane_table(plane, column, row_stride, taps, l_n, tab)
+            elif adjoint:
+                _col2im_plane(column, plane, row_stride, h_n, w_n, g, sp)
+            else:
+                _im2col_plane(plane, column, row_stride, h_n, w_n, g, sp)
+
+
+# outputs at most this wide take the gather form of the kernels (measured on
+# ResNet-18's layers: faster up to 8, slower at 16)
+_TABLE_MAX_OW = 8
+
+
+def _run_im2col_kernel(x, cols, adjoint, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    geom, spans, table = _kernel_tables(x.shape[2], x.shape[3], kh, kw, sh, sw, pt, pl, dh, dw,
+                                        oh_n, ow_n)
+    threads = _threads_for(cols.size)
+    if cython.compiled:
+        x32: cython.float[:, :, :, ::1]
+        c32: cython.float[:, ::1]
+        x64: cython.double[:, :, :, ::1]
+        c64: cython.double[:, ::1]
+        if x.dtype == np.float32:
+            x32 = x
+            c32 = cols
+            _im2col_kernel[cython.float](x32, c32, adjoint, geom, spans, table, threads)
+        else:
+            x64 = x
+            c64 = cols
+            _im2col_kernel[cython.double](x64, c64, adjoint, geom, spans, table, threads)
+
+
+# A network runs the same few geometries over and over: keep their tables.
+_TABLES = {}
+
+
+def _kernel_tables(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """The kernels' geometry vector, per-column spans and (for narrow
+    outputs) tap table for one plane geometry."""
+    key = (h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    found = _TABLES.get(key)
+    if found is not None:
+        return found
+    geom = np.array([kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n], dtype=np.intp)
+    # per kernel column j: iw = ow*sw + off, inside 0..W-1 for ow in [lo, hi)
+    spans = np.zeros(3 * kw, dtype=np.intp)
+    for j in range(kw):
+        off = j * dw - pl
+        lo = 0 if off >= 0 else (sw - 1 - off) // sw
+        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
+        lo = min(lo, ow_n)
+        spans[3 * j:3 * j + 3] = (off, lo, max(lo, min(hi, ow_n)))
+    if ow_n <= _TABLE_MAX_OW:
+        table = _tap_table(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    else:
+        table = np.zeros((0, 1), dtype=np.intc)
+    if len(_TABLES) >= 256:
+        _TABLES.clear()
+    _TABLES[key] = (geom, spans, table)
+    return geom, spans, table
+
+
+def _tap_table(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """(kh*kw, OH*OW) int32: where in an (H, W) plane each column entry reads, or -1."""
+    ih = np.arange(oh_n)[None, :] * sh - pt + np.arange(kh)[:, None] * dh
+    iw = np.arange(ow_n)[None, :] * sw - pl + np.arange(kw)[:, None] * dw
+    inside = (((ih >= 0) & (ih < h_n))[:, None, :, None]
+              & ((iw >= 0) & (iw < w_n))[None, :, None, :])
+    flat = ih[:, None, :, None] * w_n + iw[None, :, None, :]
+    return np.ascontiguousarray(np.where(inside, flat, -1).reshape(kh * kw, oh_n * ow_n),
+                                dtype=np.intc)
 
 
 def _window_slices(k, d, s, out_n):
@@ -223,34 +398,23 @@ def _padded_extent(size, k, d, s, out_n, before):
 
 
 def _im2col(x, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
-    """Columns (N, C*kh*kw, OH*OW) of a C-contiguous (N, C, H, W) array."""
+    """Columns (C*kh*kw, N*OH*OW) of a C-contiguous (N, C, H, W) array."""
     n_n, c_n, h_n, w_n = x.shape
-    cols = np.empty((n_n, c_n * kh * kw, oh_n * ow_n), dtype=x.dtype)
+    cols = np.empty((c_n * kh * kw, n_n * oh_n * ow_n), dtype=x.dtype)
+    if cols.size == 0:
+        return cols
     if cython.compiled:
-        x32: cython.float[:, :, :, ::1]
-        c32: cython.float[:, :, ::1]
-        x64: cython.double[:, :, :, ::1]
-        c64: cython.double[:, :, ::1]
-        if cols.size == 0:
-            return cols
-        if x.dtype == np.float32:
-            x32 = x
-            c32 = cols
-            _im2col_kernel[cython.float](x32, c32, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
-        else:
-            x64 = x
-            c64 = cols
-            _im2col_kernel[cython.double](x64, c64, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
-    else:
-        pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
-        pr = _padded_extent(w_n, kw, dw, sw, ow_n, pl)
-        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-        view = cols.reshape(n_n, c_n, kh, kw, oh_n, ow_n)
-        rows = _window_slices(kh, dh, sh, oh_n)
-        columns = _window_slices(kw, dw, sw, ow_n)
-        for i in range(kh):
-            for j in range(kw):
-                view[:, :, i, j] = xp[:, :, rows[i], columns[j]]
+        _run_im2col_kernel(x, cols, False, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+        return cols
+    pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
+    pr = _padded_extent(w_n, kw, dw, sw, ow_n, pl)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))).transpose(1, 0, 2, 3)
+    view = cols.reshape(c_n, kh, kw, n_n, oh_n, ow_n)
+    rows = _window_slices(kh, dh, sh, oh_n)
+    columns = _window_slices(kw, dw, sw, ow_n)
+    for i in range(kh):
+        for j in range(kw):
+            view[:, i, j] = xp[:, :, rows[i], columns[j]]
     return cols
 
 
@@ -259,31 +423,19 @@ def _col2im(cols, shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
     n_n, c_n, h_n, w_n = shape
     if cython.compiled:
         out = np.zeros(shape, dtype=cols.dtype)
-        x32: cython.float[:, :, :, ::1]
-        c32: cython.float[:, :, ::1]
-        x64: cython.double[:, :, :, ::1]
-        c64: cython.double[:, :, ::1]
-        if cols.size == 0 or out.size == 0:
-            return out
-        if cols.dtype == np.float32:
-            x32 = out
-            c32 = cols
-            _col2im_kernel[cython.float](c32, x32, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
-        else:
-            x64 = out
-            c64 = cols
-            _col2im_kernel[cython.double](c64, x64, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+        if cols.size != 0 and out.size != 0:
+            _run_im2col_kernel(out, cols, True, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
         return out
     pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
     pr = _padded_extent(w_n, kw, dw, sw, ow_n, pl)
-    xp = np.zeros((n_n, c_n, h_n + pt + pb, w_n + pl + pr), dtype=cols.dtype)
-    view = cols.reshape(n_n, c_n, kh, kw, oh_n, ow_n)
+    xp = np.zeros((c_n, n_n, h_n + pt + pb, w_n + pl + pr), dtype=cols.dtype)
+    view = cols.reshape(c_n, kh, kw, n_n, oh_n, ow_n)
     rows = _window_slices(kh, dh, sh, oh_n)
     columns = _window_slices(kw, dw, sw, ow_n)
     for i in range(kh):
         for j in range(kw):
-            xp[:, :, rows[i], columns[j]] += view[:, :, i, j]
-    return np.ascontiguousarray(xp[:, :, pt:pt + h_n, pl:pl + w_n])
+            xp[:, :, rows[i], columns[j]] += view[:, i, j]
+    return np.ascontiguousarray(xp[:, :, pt:pt + h_n, pl:pl + w_n].transpose(1, 0, 2, 3))
 
 
 # ======================================================================
@@ -373,14 +525,40 @@ def _is_pointwise(w_shape, geom):
 
 
 def _columns(x, w_shape, geom):
-    """The (N, C*kh*kw, OH*OW) columns of input array ``x``."""
-    x = np.ascontiguousarray(x)
+    """The (C*kh*kw, N*OH*OW) columns of input array ``x``."""
     n_n, c_n, h_n, w_n = x.shape
     if _is_pointwise(w_shape, geom):
-        return x.reshape(n_n, c_n, h_n * w_n)
+        # the input is its own columns, once the images sit side by side
+        return _batch_last(x.reshape(n_n, c_n, h_n * w_n))
     sh, sw, pt, pb, pl, pr, dh, dw, groups = geom
     oh_n, ow_n = _out_hw(x.shape, w_shape, geom)
-    return _im2col(x, w_shape[2], w_shape[3], sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    return _im2col(np.ascontiguousarray(x), w_shape[2], w_shape[3], sh, sw, pt, pl, dh, dw,
+                   oh_n, ow_n)
+
+
+def _batch_last(a):
+    """(N, R, L) -> C-contiguous (R, N*L): a copy unless N is 1."""
+    n_n, r_n, l_n = a.shape
+    return np.ascontiguousarray(a.transpose(1, 0, 2)).reshape(r_n, n_n * l_n)
+
+
+def _batch_first(a, n_n, l_n):
+    """(R, N*L) -> C-contiguous (N, R, L): the inverse of ``_batch_last``."""
+    return np.ascontiguousarray(a.reshape(a.shape[0], n_n, l_n).transpose(1, 0, 2))
+
+
+def _grouped(a, groups):
+    """An (R, M) matrix as (groups, R/groups, M), or as is for one group."""
+    return a if groups == 1 else a.reshape(groups, a.shape[0] // groups, a.shape[1])
+
+
+def _ungrouped(a):
+    return a if a.ndim == 2 else a.reshape(a.shape[0] * a.shape[1], a.shape[2])
+
+
+def _transposed(a):
+    """Swap the last two axes (a view: BLAS reads it as a transposed operand)."""
+    return a.T if a.ndim == 2 else a.transpose(0, 2, 1)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -451,12 +629,11 @@ def _conv2d(input, weight, bias, geom):
     o_n = w.shape[0]
     oh_n, ow_n = _out_hw(x.shape, w.shape, geom)
     cols = _columns(x, w.shape, geom)
-    k = cols.shape[1] // groups
-    wm = np.ascontiguousarray(w).reshape(groups, o_n // groups, k)
-    # one batched product over (images, groups)
-    y = np.matmul(wm, cols.reshape(n_n, groups, k, oh_n * ow_n))
+    wm = np.ascontiguousarray(w).reshape(o_n, -1)
+    # one product over the whole batch: (O, C*kh*kw) @ (C*kh*kw, N*OH*OW)
+    y = _ungrouped(np.matmul(_grouped(wm, groups), _grouped(cols, groups)))
     del cols
-    y = y.reshape(n_n, o_n, oh_n, ow_n)
+    y = _batch_first(y, n_n, oh_n * ow_n).reshape(n_n, o_n, oh_n, ow_n)
     if bias is not None:
         y += (cython.cast(TensorBase, bias))._data.reshape(1, o_n, 1, 1)
     out = make(y)
@@ -470,6 +647,8 @@ def _conv2d_backward(ctx, grad):
     geom = ctx.attrs
     needs = ctx.needs_input_grad
     gx = gw = gb = None
+    # The first layer's images need no gradient: needs[0] skips the
+    # transposed convolution entirely.
     if needs[0]:
         gx = _conv2d_input_grad(grad, w, x._data.shape, geom)
     if needs[1]:
@@ -486,24 +665,32 @@ def _grad_array(grad, dtype):
     return np.ascontiguousarray(g)
 
 
+def _grad_rows(grad, dtype):
+    """conv2d's output gradient as an (O, N*OH*OW) matrix in ``dtype``."""
+    g = (cython.cast(TensorBase, grad))._data
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return _batch_last(g.reshape(g.shape[0], g.shape[1], g.shape[2] * g.shape[3]))
+
+
 def _conv2d_input_grad(grad, weight, input_shape, geom):
     """The gradient of conv2d's input: the transposed convolution of ``grad``."""
     w = (cython.cast(TensorBase, weight))._data
-    g = _grad_array(grad, w.dtype)
     groups = geom[8]
-    n_n = g.shape[0]
     o_n, cg, kh, kw = w.shape
-    oh_n = g.shape[2]
-    ow_n = g.shape[3]
-    k = cg * kh * kw
-    wt = np.ascontiguousarray(w).reshape(groups, o_n // groups, k).transpose(0, 2, 1)
-    cols = np.matmul(wt, g.reshape(n_n, groups, o_n // groups, oh_n * ow_n))
-    cols = cols.reshape(n_n, groups * k, oh_n * ow_n)
+    g_data = (cython.cast(TensorBase, grad))._data
+    oh_n = g_data.shape[2]
+    ow_n = g_data.shape[3]
+    wm = np.ascontiguousarray(w).reshape(o_n, cg * kh * kw)
+    # (C*kh*kw, O) @ (O, N*OH*OW), the weights read transposed in place
+    cols = _ungrouped(np.matmul(_transposed(_grouped(wm, groups)),
+                                _grouped(_grad_rows(grad, w.dtype), groups)))
     if _is_pointwise(w.shape, geom):
-        gx = cols.reshape(input_shape)
+        gx = _batch_first(cols, input_shape[0], oh_n * ow_n).reshape(input_shape)
     else:
         sh, sw, pt, pb, pl, pr, dh, dw, _g = geom
         gx = _col2im(cols, input_shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
+    del cols
     out = make(gx)
     record(out, "ConvolutionBackwardBackward0", _conv2d_input_grad_backward,
            (grad, weight), (grad, weight), False, (input_shape, geom))
@@ -520,19 +707,15 @@ def _conv2d_input_grad_backward(ctx, grad):
 
 
 def _conv2d_weight_grad(input, grad, weight_shape, geom):
-    """The gradient of conv2d's weight: input columns times ``grad``."""
+    """The gradient of conv2d's weight: ``grad`` times the input columns."""
     x = (cython.cast(TensorBase, input))._data
-    g = _grad_array(grad, x.dtype)
     groups = geom[8]
-    n_n = x.shape[0]
-    o_n = weight_shape[0]
+    g = _grad_rows(grad, x.dtype)
     cols = _columns(x, weight_shape, geom)
-    k = cols.shape[1] // groups
-    l_n = cols.shape[2]
-    per_image = np.matmul(g.reshape(n_n, groups, o_n // groups, l_n),
-                          cols.reshape(n_n, groups, k, l_n).transpose(0, 1, 3, 2))
+    # (O, N*OH*OW) @ (N*OH*OW, C*kh*kw): the batch sum happens inside the GEMM
+    gw = np.matmul(_grouped(g, groups), _transposed(_grouped(cols, groups)))
     del cols
-    out = make(per_image.sum(0).reshape(weight_shape))
+    out = make(gw.reshape(weight_shape))
     record(out, "ConvolutionBackwardBackward0", _conv2d_weight_grad_backward,
            (input, grad), (input, grad), False, (weight_shape, geom))
     return out

@@ -22,10 +22,12 @@ import warnings
 
 import cython
 import numpy as np
+from cython.parallel import prange
 
 from engine.grad_mode import is_grad_enabled
 from engine.linalg_ops import matmul, mm
 from engine.pointwise_ops import add, mul, neg, pow, sub, where
+from engine.pointwise_ops import get_num_threads
 from engine.reduce_ops import log_softmax
 from engine.reduce_ops import mean as _mean
 from engine.reduce_ops import sum as _sum
@@ -212,95 +214,127 @@ def _linear_backward(ctx, grad):
 
 # C kernels over a contiguous (N, C, K) buffer, used by the compiled engine
 # for float32 and float64 (the numpy forms beside them are the fallback).
-# Per-channel sums accumulate in double.
+# Per-channel sums accumulate in double.  Each kernel splits its work into
+# channels (the sums) or (image, channel) planes (the elementwise passes);
+# one thread does each part start to end, so the results are the same
+# whatever the thread count.
+
+# elements from which the kernels use the user's thread count
+_BN_PARALLEL_MIN = 262144
+
+
+@cython.cfunc
+def _bn_threads(a) -> cython.int:
+    return get_num_threads() if a.size >= _BN_PARALLEL_MIN else 1
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _channel_sum(x: cython.pointer(cython.floating), n: cython.Py_ssize_t,
+                 k: cython.Py_ssize_t, stride: cython.Py_ssize_t,
+                 squares: cython.bint, m: cython.double) -> cython.double:
+    # sum of x, or of (x - m)^2, over one channel: n runs of k elements,
+    # stride apart.  Four partial sums break the add-latency
+    # chain (about 3x faster).
+    i: cython.Py_ssize_t
+    l: cython.Py_ssize_t
+    p: cython.pointer(cython.floating)
+    s0: cython.double = 0.0
+    s1: cython.double = 0.0
+    s2: cython.double = 0.0
+    s3: cython.double = 0.0
+    d0: cython.double
+    d1: cython.double
+    d2: cython.double
+    d3: cython.double
+    for i in range(n):
+        p = x + i * stride
+        l = 0
+        if squares:
+            while l + 4 <= k:
+                d0 = p[l] - m
+                d1 = p[l + 1] - m
+                d2 = p[l + 2] - m
+                d3 = p[l + 3] - m
+                s0 += d0 * d0
+                s1 += d1 * d1
+                s2 += d2 * d2
+                s3 += d3 * d3
+                l += 4
+            while l < k:
+                d0 = p[l] - m
+                s0 += d0 * d0
+                l += 1
+        else:
+            while l + 4 <= k:
+                s0 += p[l]
+                s1 += p[l + 1]
+                s2 += p[l + 2]
+                s3 += p[l + 3]
+                l += 4
+            while l < k:
+                s0 += p[l]
+                l += 1
+    return s0 + s1 + s2 + s3
+
 
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def _c_channel_stats(x: cython.floating[:, :, ::1], mean: cython.double[::1],
-                     var: cython.double[::1]) -> cython.void:
-    # Four partial sums per loop break the add-latency chain (about 3x faster).
+                     var: cython.double[::1], threads: cython.int) -> cython.void:
+    # x must hold at least one element per channel
     n: cython.Py_ssize_t = x.shape[0]
     c: cython.Py_ssize_t = x.shape[1]
     k: cython.Py_ssize_t = x.shape[2]
-    i: cython.Py_ssize_t
     j: cython.Py_ssize_t
-    l: cython.Py_ssize_t
-    s0: cython.double
-    s1: cython.double
-    s2: cython.double
-    s3: cython.double
     m: cython.double
-    d0: cython.double
-    d1: cython.double
-    d2: cython.double
-    d3: cython.double
     count: cython.double = n * k
+    base: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
     with cython.nogil:
-        for j in range(c):
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            for i in range(n):
-                l = 0
-                while l + 4 <= k:
-                    s0 += x[i, j, l]
-                    s1 += x[i, j, l + 1]
-                    s2 += x[i, j, l + 2]
-                    s3 += x[i, j, l + 3]
-                    l += 4
-                while l < k:
-                    s0 += x[i, j, l]
-                    l += 1
-            m = (s0 + s1 + s2 + s3) / count
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            for i in range(n):
-                l = 0
-                while l + 4 <= k:
-                    d0 = x[i, j, l] - m
-                    d1 = x[i, j, l + 1] - m
-                    d2 = x[i, j, l + 2] - m
-                    d3 = x[i, j, l + 3] - m
-                    s0 += d0 * d0
-                    s1 += d1 * d1
-                    s2 += d2 * d2
-                    s3 += d3 * d3
-                    l += 4
-                while l < k:
-                    d0 = x[i, j, l] - m
-                    s0 += d0 * d0
-                    l += 1
+        for j in prange(c, schedule="static", num_threads=threads):
+            m = _channel_sum(base + j * k, n, k, c * k, False, 0.0) / count
             mean[j] = m
-            var[j] = (s0 + s1 + s2 + s3) / count
+            var[j] = _channel_sum(base + j * k, n, k, c * k, True, m) / count
 
 
 @cython.cfunc
+@cython.nogil
 @cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _c_affine(x: cython.floating[:, :, ::1], scale: cython.double[::1],
-              shift: cython.double[::1], out: cython.floating[:, :, ::1]) -> cython.void:
-    # out = x * scale[c] + shift[c]
-    n: cython.Py_ssize_t = x.shape[0]
-    c: cython.Py_ssize_t = x.shape[1]
-    k: cython.Py_ssize_t = x.shape[2]
+def _grad_sums_channel(g: cython.pointer(cython.floating), x: cython.pointer(cython.floating),
+                       n: cython.Py_ssize_t, k: cython.Py_ssize_t, stride: cython.Py_ssize_t,
+                       m: cython.double, sums: cython.pointer(cython.double)) -> cython.void:
+    # sums[0] = sum g;  sums[1] = sum g * (x - m), two partial sums each
     i: cython.Py_ssize_t
-    j: cython.Py_ssize_t
     l: cython.Py_ssize_t
-    a: cython.double
-    b: cython.double
-    with cython.nogil:
-        for i in range(n):
-            for j in range(c):
-                a = scale[j]
-                b = shift[j]
-                for l in range(k):
-                    out[i, j, l] = x[i, j, l] * a + b
+    gp: cython.pointer(cython.floating)
+    xp: cython.pointer(cython.floating)
+    s0: cython.double = 0.0
+    s1: cython.double = 0.0
+    t0: cython.double = 0.0
+    t1: cython.double = 0.0
+    for i in range(n):
+        gp = g + i * stride
+        xp = x + i * stride
+        l = 0
+        while l + 2 <= k:
+            s0 += gp[l]
+            s1 += gp[l + 1]
+            t0 += gp[l] * (xp[l] - m)
+            t1 += gp[l + 1] * (xp[l + 1] - m)
+            l += 2
+        while l < k:
+            s0 += gp[l]
+            t0 += gp[l] * (xp[l] - m)
+            l += 1
+    sums[0] = s0 + s1
+    sums[1] = t0 + t1
 
 
 @cython.cfunc
@@ -308,41 +342,50 @@ def _c_affine(x: cython.floating[:, :, ::1], scale: cython.double[::1],
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def _c_grad_sums(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
-                 mean: cython.double[::1], sum_g: cython.double[::1],
-                 sum_gxc: cython.double[::1]) -> cython.void:
-    # sum_g[c] = sum g;  sum_gxc[c] = sum g * (x - mean[c]), two partial sums each
+                 mean: cython.double[::1], sums: cython.double[:, ::1],
+                 threads: cython.int) -> cython.void:
+    # sums[c] = (sum g, sum g * (x - mean[c])); x must not be empty
     n: cython.Py_ssize_t = x.shape[0]
     c: cython.Py_ssize_t = x.shape[1]
     k: cython.Py_ssize_t = x.shape[2]
-    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    gb: cython.pointer(cython.floating) = cython.address(g[0, 0, 0])
+    xb: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
+    with cython.nogil:
+        for j in prange(c, schedule="static", num_threads=threads):
+            _grad_sums_channel(gb + j * k, xb + j * k, n, k, c * k, mean[j],
+                               cython.address(sums[j, 0]))
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _c_affine(x: cython.floating[:, :, ::1], scale: cython.double[::1],
+              shift: cython.double[::1], out: cython.floating[:, :, ::1],
+              threads: cython.int) -> cython.void:
+    # out = x * scale[c] + shift[c], one (image, channel) plane per step
+    n: cython.Py_ssize_t = x.shape[0]
+    c: cython.Py_ssize_t = x.shape[1]
+    k: cython.Py_ssize_t = x.shape[2]
+    q: cython.Py_ssize_t
     j: cython.Py_ssize_t
     l: cython.Py_ssize_t
-    s0: cython.double
-    s1: cython.double
-    t0: cython.double
-    t1: cython.double
-    m: cython.double
+    a: cython.double
+    b: cython.double
+    xp: cython.pointer(cython.floating)
+    op: cython.pointer(cython.floating)
+    xb: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
+    ob: cython.pointer(cython.floating) = cython.address(out[0, 0, 0])
     with cython.nogil:
-        for j in range(c):
-            s0 = 0.0
-            s1 = 0.0
-            t0 = 0.0
-            t1 = 0.0
-            m = mean[j]
-            for i in range(n):
-                l = 0
-                while l + 2 <= k:
-                    s0 += g[i, j, l]
-                    s1 += g[i, j, l + 1]
-                    t0 += g[i, j, l] * (x[i, j, l] - m)
-                    t1 += g[i, j, l + 1] * (x[i, j, l + 1] - m)
-                    l += 2
-                while l < k:
-                    s0 += g[i, j, l]
-                    t0 += g[i, j, l] * (x[i, j, l] - m)
-                    l += 1
-            sum_g[j] = s0 + s1
-            sum_gxc[j] = t0 + t1
+        for q in prange(n * c, schedule="static", num_threads=threads):
+            j = q % c
+            a = scale[j]
+            b = shift[j]
+            xp = xb + q * k
+            op = ob + q * k
+            for l in range(k):
+                op[l] = xp[l] * a + b
 
 
 @cython.cfunc
@@ -351,27 +394,37 @@ def _c_grad_sums(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
 @cython.wraparound(False)
 def _c_grad_input(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
                   mean: cython.double[::1], k1: cython.double[::1], k2: cython.double[::1],
-                  k3: cython.double[::1], out: cython.floating[:, :, ::1]) -> cython.void:
+                  k3: cython.double[::1], out: cython.floating[:, :, ::1],
+                  threads: cython.int) -> cython.void:
     # out = g * k1[c] + (x - mean[c]) * k2[c] + k3[c]
     n: cython.Py_ssize_t = x.shape[0]
     c: cython.Py_ssize_t = x.shape[1]
     k: cython.Py_ssize_t = x.shape[2]
-    i: cython.Py_ssize_t
+    q: cython.Py_ssize_t
     j: cython.Py_ssize_t
     l: cython.Py_ssize_t
     a: cython.double
     b: cython.double
     d: cython.double
     m: cython.double
+    gp: cython.pointer(cython.floating)
+    xp: cython.pointer(cython.floating)
+    op: cython.pointer(cython.floating)
+    gb: cython.pointer(cython.floating) = cython.address(g[0, 0, 0])
+    xb: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
+    ob: cython.pointer(cython.floating) = cython.address(out[0, 0, 0])
     with cython.nogil:
-        for i in range(n):
-            for j in range(c):
-                a = k1[j]
-                b = k2[j]
-                d = k3[j]
-                m = mean[j]
-                for l in range(k):
-                    out[i, j, l] = g[i, j, l] * a + (x[i, j, l] - m) * b + d
+        for q in prange(n * c, schedule="static", num_threads=threads):
+            j = q % c
+            a = k1[j]
+            b = k2[j]
+            d = k3[j]
+            m = mean[j]
+            gp = gb + q * k
+            xp = xb + q * k
+            op = ob + q * k
+            for l in range(k):
+                op[l] = gp[l] * a + (xp[l] - m) * b + d
 
 
 @cython.cfunc
@@ -382,14 +435,15 @@ def _f64(a) -> cython.double[::1]:
 
 
 def _use_c(*arrays):
-    """Can the C kernels take these (N, C, K) buffers?"""
+    """Can the C kernels take these (N, C, K) buffers?  (Not empty ones:
+    the kernels start from the first element's address.)"""
     if not cython.compiled:
         return False
     dtype = arrays[0].dtype
     if dtype != _FLOAT32 and dtype != _FLOAT64:
         return False
     for a in arrays:
-        if a.dtype != dtype or not a.flags.c_contiguous:
+        if a.dtype != dtype or not a.flags.c_contiguous or a.size == 0:
             return False
     return True
 
@@ -402,10 +456,10 @@ def _channel_stats(x3):
         var = np.empty(c, dtype=np.float64)
         if x3.dtype == _FLOAT32:
             xf: cython.float[:, :, ::1] = x3
-            _c_channel_stats(xf, _f64(mean), _f64(var))
+            _c_channel_stats(xf, _f64(mean), _f64(var), _bn_threads(x3))
         else:
             xd: cython.double[:, :, ::1] = x3
-            _c_channel_stats(xd, _f64(mean), _f64(var))
+            _c_channel_stats(xd, _f64(mean), _f64(var), _bn_threads(x3))
         return mean, var
     count = x3.shape[0] * x3.shape[2]
     mean = x3.sum(axis=2, dtype=np.float64).sum(axis=0) / count
@@ -421,11 +475,11 @@ def _affine(x3, scale, shift):
         if x3.dtype == _FLOAT32:
             xf: cython.float[:, :, ::1] = x3
             of: cython.float[:, :, ::1] = out
-            _c_affine(xf, _f64(scale), _f64(shift), of)
+            _c_affine(xf, _f64(scale), _f64(shift), of, _bn_threads(x3))
         else:
             xd: cython.double[:, :, ::1] = x3
             od: cython.double[:, :, ::1] = out
-            _c_affine(xd, _f64(scale), _f64(shift), od)
+            _c_affine(xd, _f64(scale), _f64(shift), od, _bn_threads(x3))
         return out
     dtype = x3.dtype
     out = np.multiply(x3, scale.astype(dtype)[:, None])
@@ -437,17 +491,17 @@ def _grad_sums(g3, x3, mean):
     """Per channel: sum of g and sum of g * (x - mean), both float64."""
     if _use_c(g3, x3):
         c = x3.shape[1]
-        sum_g = np.empty(c, dtype=np.float64)
-        sum_gxc = np.empty(c, dtype=np.float64)
+        sums = np.empty((c, 2), dtype=np.float64)
+        sv: cython.double[:, ::1] = sums
         if x3.dtype == _FLOAT32:
             gf: cython.float[:, :, ::1] = g3
             xf: cython.float[:, :, ::1] = x3
-            _c_grad_sums(gf, xf, _f64(mean), _f64(sum_g), _f64(sum_gxc))
+            _c_grad_sums(gf, xf, _f64(mean), sv, _bn_threads(x3))
         else:
             gd: cython.double[:, :, ::1] = g3
             xd: cython.double[:, :, ::1] = x3
-            _c_grad_sums(gd, xd, _f64(mean), _f64(sum_g), _f64(sum_gxc))
-        return sum_g, sum_gxc
+            _c_grad_sums(gd, xd, _f64(mean), sv, _bn_threads(x3))
+        return sums[:, 0].copy(), sums[:, 1].copy()
     sum_g = g3.sum(axis=2, dtype=np.float64).sum(axis=0)
     centred = x3 - mean.astype(x3.dtype)[:, None]
     sum_gxc = np.einsum("nck,nck->c", g3, centred, dtype=np.float64)
@@ -462,12 +516,14 @@ def _grad_input(g3, x3, mean, k1, k2, k3):
             gf: cython.float[:, :, ::1] = g3
             xf: cython.float[:, :, ::1] = x3
             of: cython.float[:, :, ::1] = out
-            _c_grad_input(gf, xf, _f64(mean), _f64(k1), _f64(k2), _f64(k3), of)
+            _c_grad_input(gf, xf, _f64(mean), _f64(k1), _f64(k2), _f64(k3), of,
+                          _bn_threads(x3))
         else:
             gd: cython.double[:, :, ::1] = g3
             xd: cython.double[:, :, ::1] = x3
             od: cython.double[:, :, ::1] = out
-            _c_grad_input(gd, xd, _f64(mean), _f64(k1), _f64(k2), _f64(k3), od)
+            _c_grad_input(gd, xd, _f64(mean), _f64(k1), _f64(k2), _f64(k3), od,
+                          _bn_threads(x3))
         return out
     dtype = g3.dtype
     centred = x3 - mean.astype(x3.dtype)[:, None]

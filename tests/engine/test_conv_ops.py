@@ -399,3 +399,110 @@ def test_max_pool2d_window_that_holds_no_input_element():
     assert np.all(idx.numpy() == -1)
     out.sum().backward()
     assert not np.any(x.grad.numpy())
+
+
+# ----------------------------------------------------------------------
+# fast paths: batch-wide columns, gather tables, threads, 1x1 kernels
+# ----------------------------------------------------------------------
+
+def _conv_step(x, w, **kwargs):
+    """conv2d forward and all three gradients for a fixed upstream gradient."""
+    xt = _leaf(x, x.dtype)
+    wt = _leaf(w, w.dtype)
+    bt = _leaf(np.linspace(-1, 1, w.shape[0]), x.dtype)
+    out = conv_ops.conv2d(xt, wt, bt, **kwargs)
+    g = np.cos(np.arange(out.numel())).reshape(out.shape).astype(x.dtype)
+    out.backward(autograd.tensor(g))
+    return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy(), g
+
+
+def _torch_conv_step(torch, x, w, g, **kwargs):
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(np.linspace(-1, 1, w.shape[0]).astype(x.dtype), requires_grad=True)
+    out = torch.nn.functional.conv2d(xt, wt, bt, **kwargs)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", [
+    ((3, 4, 9, 9), (5, 4, 1, 1), {}),                           # 1x1: the input is its columns
+    ((3, 4, 9, 9), (5, 4, 1, 1), {"stride": 2}),                # 1x1 strided (ResNet's shortcut)
+    ((3, 4, 4, 4), (6, 4, 3, 3), {"padding": 1}),               # narrow output: gather table
+    ((3, 4, 20, 20), (6, 4, 3, 3), {"padding": 1}),             # wide output: row copies
+    ((2, 3, 23, 21), (4, 3, 7, 7), {"stride": 2, "padding": 3}),  # ResNet's first layer
+    ((3, 4, 6, 6), (6, 2, 3, 3), {"padding": 1, "groups": 2}),
+])
+def test_batched_conv_matches_torch(xs, ws, kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal(ws)
+    *ours, g = _conv_step(x, w, **kwargs)
+    theirs = _torch_conv_step(torch, x, w, g, **kwargs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_non_contiguous_batch_matches_contiguous():
+    rng = np.random.default_rng(12)
+    base = rng.standard_normal((5, 9, 4, 8))
+    x = base.transpose(0, 2, 3, 1)[:, ::2]          # (5, 2, 8, 9), strided
+    w = rng.standard_normal((3, 2, 3, 3))
+    strided = _conv_step(x, w, padding=1, stride=(1, 2))
+    dense = _conv_step(np.ascontiguousarray(x), w, padding=1, stride=(1, 2))
+    for a, b in zip(strided, dense):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("table_max", [0, 1000])
+def test_gather_table_and_row_kernels_agree(table_max, monkeypatch):
+    # Both forms of the im2col/col2im kernels give the same values (the
+    # cutoff between them only changes speed).
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((3, 4, 7, 10)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    reference = _conv_step(x, w, padding=1, stride=(2, 1), dilation=(1, 2))
+    monkeypatch.setattr(conv_ops, "_TABLE_MAX_OW", table_max)
+    conv_ops._TABLES.clear()
+    try:
+        other = _conv_step(x, w, padding=1, stride=(2, 1), dilation=(1, 2))
+    finally:
+        conv_ops._TABLES.clear()
+    for a, b in zip(reference, other):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_columns_match_torch_unfold():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((3, 2, 6, 7)).astype(np.float32)
+    cols = conv_ops._im2col(x, 3, 2, 2, 1, 1, 0, 1, 2, 3, 5)
+    unfolded = torch.nn.functional.unfold(torch.tensor(x), (3, 2), dilation=(1, 2),
+                                          padding=(1, 0), stride=(2, 1)).numpy()
+    # ours: (C*kh*kw, N*L) with the images side by side
+    np.testing.assert_array_equal(cols, unfolded.transpose(1, 0, 2).reshape(12, -1))
+
+
+def _with_threads(n, fn):
+    old = autograd.get_num_threads()
+    autograd.set_num_threads(n)
+    try:
+        return fn()
+    finally:
+        autograd.set_num_threads(old)
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", [
+    ((8, 16, 32, 32), (16, 16, 3, 3), {"padding": 1}),          # row kernels
+    ((16, 64, 8, 8), (32, 64, 3, 3), {"padding": 1}),           # gather kernels
+])
+def test_conv_threads_give_identical_results(xs, ws, kwargs):
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    assert x.size * 9 >= conv_ops._PARALLEL_MIN          # large enough to use threads
+    one = _with_threads(1, lambda: _conv_step(x, w, **kwargs))
+    two = _with_threads(2, lambda: _conv_step(x, w, **kwargs))
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)

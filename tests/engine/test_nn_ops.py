@@ -556,3 +556,44 @@ def test_nll_loss_never_reads_out_of_bounds_for_ignored_targets():
     assert loss.tolist()[1] == 0.0
     loss.sum().backward()
     assert x.grad.tolist()[1] == [0.0, 0.0]
+
+
+def _batch_norm_step(x, training):
+    xt = autograd.tensor(x, requires_grad=True)
+    c = x.shape[1]
+    w = autograd.tensor(np.linspace(0.5, 1.5, c).astype(x.dtype), requires_grad=True)
+    b = autograd.tensor(np.linspace(-1, 1, c).astype(x.dtype), requires_grad=True)
+    rm = autograd.tensor(np.zeros(c, dtype=x.dtype))
+    rv = autograd.tensor(np.ones(c, dtype=x.dtype))
+    out = nn_ops.batch_norm(xt, rm, rv, w, b, training=training)
+    g = np.sin(np.arange(out.numel())).reshape(out.shape).astype(x.dtype)
+    out.backward(autograd.tensor(g))
+    return (out.detach().numpy(), xt.grad.numpy(), w.grad.numpy(), b.grad.numpy(),
+            rm.numpy(), rv.numpy())
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_threads_give_identical_results(training):
+    # Each channel's sums (and each plane's values) are computed by one
+    # thread in one order, so the thread count cannot change a bit.
+    x = np.random.default_rng(21).standard_normal((8, 24, 40, 40)).astype(np.float32)
+    assert x.size >= nn_ops._BN_PARALLEL_MIN
+    old = autograd.get_num_threads()
+    try:
+        autograd.set_num_threads(1)
+        one = _batch_norm_step(x, training)
+        autograd.set_num_threads(2)
+        two = _batch_norm_step(x, training)
+    finally:
+        autograd.set_num_threads(old)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batch_norm_non_contiguous_input_matches_contiguous():
+    base = np.random.default_rng(22).standard_normal((6, 7, 5, 9))
+    x = base.transpose(0, 3, 2, 1)[:, ::2]           # (6, 5, 5, 7), strided
+    strided = _batch_norm_step(x, True)
+    dense = _batch_norm_step(np.ascontiguousarray(x), True)
+    for a, b in zip(strided, dense):
+        np.testing.assert_array_equal(a, b)
