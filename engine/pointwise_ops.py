@@ -254,8 +254,9 @@ def _is_bool(x) -> cython.bint:
 # are handed out dynamically: on a busy machine the calling thread goes on
 # working instead of waiting for a descheduled helper to do its half.
 
-# elements; below this a thread team costs more than it saves
-_PARALLEL_MIN = 65536
+# elements; below this waking a thread team costs more than it saves (the
+# team sleeps between regions, see engine/__init__.py)
+_PARALLEL_MIN = 262144
 _CHUNK = 16384
 # One thread unless the user asks for more: on two busy cores a parallel
 # region waits for its second thread to be scheduled, and libgomp's idle

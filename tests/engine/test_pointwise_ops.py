@@ -737,7 +737,7 @@ def test_one_and_two_threads_give_identical_values():
 
 _SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30,
             1e-45, 3e38, -3e38, 88.0, -104.0, 20.0, -20.0, 1e4]
-_PARALLEL = 3 * 65_536 + 4_099      # above the parallel threshold, not a multiple of a chunk
+_PARALLEL = 262_144 + 3 * 16_384 + 4_099   # above the parallel threshold, not a multiple of a chunk
 
 
 def _values(shape, dtype, seed=0):
