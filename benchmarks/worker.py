@@ -49,12 +49,15 @@ def load(engine, threads=None):
     return numpy
 
 
-def median_seconds(function, setup, repeat):
+def median_seconds(function, setup, repeat, collect=False):
     """Median wall time of ``function(*args, **kwargs)`` with ``setup()`` untimed.
 
     One warm-up call first; the collector is off during each timed call, as
-    in timeit, and the result is freed only after the clock stops, its
-    garbage collected before the next run (micrograd's graphs are cycles).
+    in timeit, and the result is freed only after the clock stops.  With
+    ``collect`` (micrograd, whose graphs are reference cycles) a full
+    collection frees it before the next run; otherwise none runs there, as
+    in a training loop: a collection between runs would start each one with
+    cold caches.
     """
     times = []
     for run in range(repeat + 1):
@@ -65,7 +68,8 @@ def median_seconds(function, setup, repeat):
         elapsed = time.perf_counter() - start
         gc.enable()
         del result, args, kwargs
-        gc.collect()
+        if collect:
+            gc.collect()
         if run:
             times.append(elapsed)
     return statistics.median(times)
@@ -163,8 +167,9 @@ def run(engine, workload, quick=False, threads=None):
         module.check_backward(case.grads(), size)
         del result
     else:
-        forward = median_seconds(case.forward, lambda: ((), {}), repeat)
-        backward = median_seconds(case.backward, case.graph, repeat)
+        cycles = engine == "micrograd"
+        forward = median_seconds(case.forward, lambda: ((), {}), repeat, cycles)
+        backward = median_seconds(case.backward, case.graph, repeat, cycles)
         rss_peak = _maxrss_mib()   # before the checks, whose float64 references are not the workload's
         if hasattr(case, "reset"):
             # a training step's graph() resets the weights and computes the forward's loss

@@ -535,22 +535,31 @@ def _fast_unary(op: cython.int, input):
 @cython.cfunc
 def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
     """``input op other`` by a fast loop (``vv``: two tensors, ``vs``:
-    tensor and number, ``sv``: number and tensor), or None for the general path."""
+    tensor and number, ``sv``: number and tensor), or None for the general
+    path.  A tensor that is one number broadcast by zero strides (a
+    reduction's gradient) counts as that number."""
     s: cython.double = 0.0
     kind: cython.int
     if isinstance(input, TensorBase):
         x = (cython.cast(TensorBase, input))._data
         kind = _fast_kind(x)
-        if kind == 0:
-            return None
-        if isinstance(other, TensorBase):
-            y = (cython.cast(TensorBase, other))._data
-            if _fast_kind(y) != kind or not _same_shape(x, y):
+        if not isinstance(other, TensorBase):
+            if kind == 0 or not _as_number(other, kind, cython.address(s)):
                 return None
-            return _launch(vv, kind, x, y, 0.0)
-        if not _as_number(other, kind, cython.address(s)):
+            return _launch(vs, kind, x, None, s)
+        y = (cython.cast(TensorBase, other))._data
+        if kind != 0:
+            if _fast_kind(y) == kind:
+                if not _same_shape(x, y):
+                    return None
+                return _launch(vv, kind, x, y, 0.0)
+            if _same_shape(x, y) and _repeated_value(y, kind, cython.address(s)):
+                return _launch(vs, kind, x, None, s)
             return None
-        return _launch(vs, kind, x, None, s)
+        kind = _fast_kind(y)
+        if kind != 0 and _same_shape(x, y) and _repeated_value(x, kind, cython.address(s)):
+            return _launch(sv, kind, y, None, s)
+        return None
     if isinstance(other, TensorBase):
         y = (cython.cast(TensorBase, other))._data
         kind = _fast_kind(y)
@@ -558,6 +567,31 @@ def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
             return None
         return _launch(sv, kind, y, None, s)
     return None
+
+
+@cython.cfunc
+def _repeated_value(x, kind: cython.int, out: cython.p_double) -> cython.bint:
+    """Is ``x`` one number repeated by zero strides (what a reduction's
+    backward broadcasts), of the fast loops' ``kind``?  Then store it: the
+    elementwise op takes it as a number, with the bits numpy would use."""
+    if not cnp.PyArray_CheckExact(x):
+        return False
+    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
+    if not cnp.PyArray_ISALIGNED(a) or not cnp.PyArray_ISNOTSWAPPED(a) \
+            or cnp.PyArray_SIZE(a) == 0:
+        return False
+    t: cython.int = cnp.PyArray_TYPE(a)
+    if not (t == cnp.NPY_FLOAT32 and kind == 1 or t == cnp.NPY_FLOAT64 and kind == 2):
+        return False
+    i: cython.int
+    for i in range(cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_STRIDES(a)[i] != 0 and cnp.PyArray_DIMS(a)[i] != 1:
+            return False
+    if kind == 1:
+        out[0] = (cython.cast(cython.p_float, cnp.PyArray_DATA(a)))[0]
+    else:
+        out[0] = (cython.cast(cython.p_double, cnp.PyArray_DATA(a)))[0]
+    return True
 
 
 @cython.cfunc

@@ -1095,3 +1095,27 @@ def test_fused_sgd_update_declines_what_it_cannot_do():
     ]:
         assert sgd_update(p, grad, buf, 0.1, momentum, 0, 0, False, False, False) is False
     np.testing.assert_array_equal(p, 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("value", [2.5, -0.0, np.inf, np.nan, 1e-30])
+def test_a_broadcast_number_operand_equals_numpy_bit_for_bit(dtype, value):
+    # expand gives a zero-stride view, as a reduction's backward does; the
+    # compiled engine takes it as a number on the fast path
+    x_np = _values((3, 5), dtype)
+    x = autograd.tensor(x_np)
+    b = autograd.tensor(np.asarray(value, dtype=dtype)).expand(3, 5)
+    b_np = np.broadcast_to(np.asarray(value, dtype=dtype), (3, 5))
+    with np.errstate(all="ignore"):
+        for op in (np.add, np.subtract, np.multiply, np.divide):
+            name = op.__name__
+            fn = {"add": autograd.add, "subtract": autograd.sub, "multiply": autograd.mul,
+                  "divide": autograd.div}[name]
+            _assert_identical(fn(x, b), op(x_np, b_np))
+            _assert_identical(fn(b, x), op(b_np, x_np))
+        # two broadcast operands, or another dtype, take the general path: same values
+        c = autograd.tensor(np.asarray(1.5, dtype=dtype)).expand(3, 5)
+        _assert_identical(b * c, b_np * np.broadcast_to(np.asarray(1.5, dtype=dtype), (3, 5)))
+        other = "float64" if dtype == "float32" else "float32"
+        _assert_identical(x * autograd.tensor(np.asarray(value, dtype=other)).expand(3, 5),
+                          (x * autograd.tensor(np.full((3, 5), value, dtype=other))).numpy())
