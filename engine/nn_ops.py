@@ -204,7 +204,13 @@ def _linear_backward(ctx, grad):
         return (ga, gw)
     if needs[2]:
         # a bias of another shape is summed back to it by the engine
-        gb = _sum(g, 0) if bias_vector else grad
+        if not bias_vector:
+            gb = grad
+        elif is_grad_enabled():
+            gb = _sum(g, 0)
+        else:
+            # no graph to record: the column sums straight from numpy
+            gb = make(np.add.reduce((cython.cast(TensorBase, g))._data, axis=0))
     return (ga, gw, gb)
 
 
