@@ -14,7 +14,7 @@ import functools
 
 import numpy as np
 
-from benchmarks import micrograd_support
+from benchmarks import bench_mlp, micrograd_support
 from benchmarks.training import TrainingStepCase
 
 SIZE = 100                       # the points; fixed
@@ -26,13 +26,7 @@ NAMES = ("0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias")
 
 def weights():
     """PyTorch Linear's default initialisation, drawn once: name -> float32 array."""
-    rng = np.random.default_rng(0)
-    state = {}
-    for k, (fan_in, fan_out) in enumerate(zip(LAYERS, LAYERS[1:])):
-        bound = 1.0 / np.sqrt(fan_in)
-        state[f"{2 * k}.weight"] = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
-        state[f"{2 * k}.bias"] = rng.uniform(-bound, bound, fan_out).astype(np.float32)
-    return state
+    return bench_mlp.weights(LAYERS)
 
 
 def moons(size=SIZE):

@@ -18,11 +18,12 @@ LR = 0.01
 MOMENTUM = 0.9
 
 
-def weights():
-    """PyTorch Linear's default initialisation, drawn once: name -> float32 array."""
+def weights(layers=LAYERS):
+    """PyTorch Linear's default initialisation of a ReLU MLP with these layer
+    widths (Sequential's names), drawn once: name -> float32 array."""
     rng = np.random.default_rng(0)
     state = {}
-    for k, (fan_in, fan_out) in enumerate(zip(LAYERS, LAYERS[1:])):
+    for k, (fan_in, fan_out) in enumerate(zip(layers, layers[1:])):
         bound = 1.0 / np.sqrt(fan_in)
         state[f"{2 * k}.weight"] = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
         state[f"{2 * k}.bias"] = rng.uniform(-bound, bound, fan_out).astype(np.float32)
