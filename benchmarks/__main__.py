@@ -93,7 +93,8 @@ def notes(results, quick, threads, names=None):
                   f"{info[0]['blas_threads']})" if info else "")
     by = "set by --threads" if threads else "its default"
     mine = _info(results, "compiled") or _info(results, "python")
-    mine_text = (f"this engine's threads: {mine['autograd_threads']} ({by})" if mine
+    mine_text = (f"this engine's threads: {mine['autograd_threads']} ({by}), "
+                 f"OPENBLAS_THREAD_TIMEOUT {mine['blas_timeout']}" if mine
                  else "this engine not run")
     torch = _info(results, "torch")
     torch_text = (f"torch {torch['torch']} (threads: {torch['torch_threads']}, {by})" if torch

@@ -29,8 +29,9 @@ def load(engine, threads=None):
 
     ``threads`` sets autograd's (its OpenMP loops; 1 by default) or torch's
     thread count; numpy's BLAS reads its count from the environment.
+    autograd is imported before numpy, as its users' scripts may, so that
+    its default for OpenBLAS's idle threads applies (engine/__init__.py).
     """
-    import numpy
     if engine in ("compiled", "python"):
         os.environ["AUTOGRAD_ENGINE"] = engine   # read once, at autograd's import
         import autograd
@@ -46,6 +47,7 @@ def load(engine, threads=None):
     if engine == "micrograd":
         import micrograd.engine
         return micrograd.engine
+    import numpy
     return numpy
 
 
@@ -135,7 +137,8 @@ def blas_info(threads):
         count = str(counts[0]) if counts else "unknown"
     except ImportError:
         count = f"{threads} (by environment)" if threads else "unknown"
-    return {"numpy": numpy.__version__, "blas": name, "blas_threads": count}
+    return {"numpy": numpy.__version__, "blas": name, "blas_threads": count,
+            "blas_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT", "default")}
 
 
 def run(engine, workload, quick=False, threads=None):

@@ -54,3 +54,25 @@ def test_unknown_engine_is_an_error():
 def test_python_engine_uses_no_compiled_code():
     for name in ENGINE_MODULES:
         assert getattr(engine, name).__file__.endswith(".py")
+
+
+def _thread_settings(**preset):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    env.update(preset)
+    code = ("import os, sys; import autograd; "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_idle_threads_sleep_by_default():
+    # idle OpenMP and OpenBLAS threads spinning on the cores the other
+    # library's threads need slow both down (engine/__init__.py)
+    assert _thread_settings() == ["passive", "4"]
+
+
+def test_users_thread_settings_win():
+    assert _thread_settings(OMP_WAIT_POLICY="active",
+                            OPENBLAS_THREAD_TIMEOUT="20") == ["active", "20"]
