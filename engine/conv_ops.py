@@ -647,12 +647,14 @@ def _conv2d_backward(ctx, grad):
     geom = ctx.attrs
     needs = ctx.needs_input_grad
     gx = gw = gb = None
+    # both products read the gradient as (O, N*OH*OW) rows: transpose it once
+    rows = _grad_rows(grad, w._data.dtype) if needs[0] or needs[1] else None
     # The first layer's images need no gradient: needs[0] skips the
     # transposed convolution entirely.
     if needs[0]:
-        gx = _conv2d_input_grad(grad, w, x._data.shape, geom)
+        gx = _conv2d_input_grad(grad, w, x._data.shape, geom, rows)
     if needs[1]:
-        gw = _conv2d_weight_grad(x, grad, w._data.shape, geom)
+        gw = _conv2d_weight_grad(x, grad, w._data.shape, geom, rows)
     if needs[2]:
         gb = reduce_sum(grad, (0, 2, 3))
     return (gx, gw, gb)
@@ -673,8 +675,9 @@ def _grad_rows(grad, dtype):
     return _batch_last(g.reshape(g.shape[0], g.shape[1], g.shape[2] * g.shape[3]))
 
 
-def _conv2d_input_grad(grad, weight, input_shape, geom):
-    """The gradient of conv2d's input: the transposed convolution of ``grad``."""
+def _conv2d_input_grad(grad, weight, input_shape, geom, rows=None):
+    """The gradient of conv2d's input: the transposed convolution of ``grad``
+    (``rows``: ``_grad_rows(grad)``, when already made)."""
     w = (cython.cast(TensorBase, weight))._data
     groups = geom[8]
     o_n, cg, kh, kw = w.shape
@@ -682,9 +685,10 @@ def _conv2d_input_grad(grad, weight, input_shape, geom):
     oh_n = g_data.shape[2]
     ow_n = g_data.shape[3]
     wm = np.ascontiguousarray(w).reshape(o_n, cg * kh * kw)
+    if rows is None:
+        rows = _grad_rows(grad, w.dtype)
     # (C*kh*kw, O) @ (O, N*OH*OW), the weights read transposed in place
-    cols = _ungrouped(np.matmul(_transposed(_grouped(wm, groups)),
-                                _grouped(_grad_rows(grad, w.dtype), groups)))
+    cols = _ungrouped(np.matmul(_transposed(_grouped(wm, groups)), _grouped(rows, groups)))
     if _is_pointwise(w.shape, geom):
         gx = _batch_first(cols, input_shape[0], oh_n * ow_n).reshape(input_shape)
     else:
@@ -706,11 +710,12 @@ def _conv2d_input_grad_backward(ctx, grad):
     return (dg, dw)
 
 
-def _conv2d_weight_grad(input, grad, weight_shape, geom):
-    """The gradient of conv2d's weight: ``grad`` times the input columns."""
+def _conv2d_weight_grad(input, grad, weight_shape, geom, rows=None):
+    """The gradient of conv2d's weight: ``grad`` times the input columns
+    (``rows``: ``_grad_rows(grad)``, when already made)."""
     x = (cython.cast(TensorBase, input))._data
     groups = geom[8]
-    g = _grad_rows(grad, x.dtype)
+    g = _grad_rows(grad, x.dtype) if rows is None else rows
     cols = _columns(x, weight_shape, geom)
     # (O, N*OH*OW) @ (N*OH*OW, C*kh*kw): the batch sum happens inside the GEMM
     gw = np.matmul(_grouped(g, groups), _transposed(_grouped(cols, groups)))
@@ -795,21 +800,16 @@ def _check_out(name, x, oh_n, ow_n):
 # ======================================================================
 
 @cython.cfunc
-@cython.boundscheck(False)
-@cython.wraparound(False)
-def _max_pool_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
-                     idx: cython.longlong[:, :, ::1],
-                     kh: cython.Py_ssize_t, kw: cython.Py_ssize_t,
-                     sh: cython.Py_ssize_t, sw: cython.Py_ssize_t,
-                     ph: cython.Py_ssize_t, pw: cython.Py_ssize_t,
-                     dh: cython.Py_ssize_t, dw: cython.Py_ssize_t,
-                     neg_inf: cython.floating) -> cython.void:
-    p_n: cython.Py_ssize_t = x.shape[0]
-    h_n: cython.Py_ssize_t = x.shape[1]
-    w_n: cython.Py_ssize_t = x.shape[2]
-    oh_n: cython.Py_ssize_t = out.shape[1]
-    ow_n: cython.Py_ssize_t = out.shape[2]
-    p: cython.Py_ssize_t
+@cython.nogil
+@cython.exceptval(check=False)
+def _max_pool_plane(x: cython.pointer(cython.floating), out: cython.pointer(cython.floating),
+                    idx: cython.pointer(cython.longlong), h_n: cython.Py_ssize_t,
+                    w_n: cython.Py_ssize_t, oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t,
+                    g: cython.pointer(cython.Py_ssize_t),
+                    neg_inf: cython.floating) -> cython.void:
+    # g: kh, kw, sh, sw, ph, pw, dh, dw
+    kh: cython.Py_ssize_t = g[0]
+    kw: cython.Py_ssize_t = g[1]
     oh: cython.Py_ssize_t
     ow: cython.Py_ssize_t
     i: cython.Py_ssize_t
@@ -817,29 +817,45 @@ def _max_pool_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, :
     ih: cython.Py_ssize_t
     iw: cython.Py_ssize_t
     best_i: cython.Py_ssize_t
+    row: cython.pointer(cython.floating)
     v: cython.floating
     best: cython.floating
+    for oh in range(oh_n):
+        for ow in range(ow_n):
+            best = neg_inf
+            best_i = -1
+            for i in range(kh):
+                ih = oh * g[2] - g[4] + i * g[6]
+                if ih < 0 or ih >= h_n:
+                    continue
+                row = x + ih * w_n
+                for j in range(kw):
+                    iw = ow * g[3] - g[5] + j * g[7]
+                    if iw < 0 or iw >= w_n:
+                        continue
+                    v = row[iw]
+                    # the first position wins ties; nan propagates
+                    if best_i < 0 or v > best or v != v:
+                        best = v
+                        best_i = ih * w_n + iw
+            out[oh * ow_n + ow] = best
+            idx[oh * ow_n + ow] = best_i
+
+
+@cython.cfunc
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _max_pool_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
+                     idx: cython.longlong[:, :, ::1], geom: cython.Py_ssize_t[::1],
+                     neg_inf: cython.floating, threads: cython.int) -> cython.void:
+    p: cython.Py_ssize_t
+    g: cython.pointer(cython.Py_ssize_t) = cython.address(geom[0])
     with cython.nogil:
-        for p in range(p_n):
-            for oh in range(oh_n):
-                for ow in range(ow_n):
-                    best = neg_inf
-                    best_i = -1
-                    for i in range(kh):
-                        ih = oh * sh - ph + i * dh
-                        if ih < 0 or ih >= h_n:
-                            continue
-                        for j in range(kw):
-                            iw = ow * sw - pw + j * dw
-                            if iw < 0 or iw >= w_n:
-                                continue
-                            v = x[p, ih, iw]
-                            # the first position wins ties; nan propagates
-                            if best_i < 0 or v > best or v != v:
-                                best = v
-                                best_i = ih * w_n + iw
-                    out[p, oh, ow] = best
-                    idx[p, oh, ow] = best_i
+        # planes are independent: any thread split gives the same values
+        for p in prange(x.shape[0], schedule="static", num_threads=threads):
+            _max_pool_plane(cython.address(x[p, 0, 0]), cython.address(out[p, 0, 0]),
+                            cython.address(idx[p, 0, 0]), x.shape[1], x.shape[2],
+                            out.shape[1], out.shape[2], g, neg_inf)
 
 
 def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n):
@@ -856,14 +872,16 @@ def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n):
         if out.size == 0:
             return out, idx
         iv = idx
+        geom = np.array([kh, kw, sh, sw, ph, pw, dh, dw], dtype=np.intp)
+        threads = _threads_for(x.size)
         if x.dtype == np.float32:
             x32 = x
             o32 = out
-            _max_pool_kernel[cython.float](x32, o32, iv, kh, kw, sh, sw, ph, pw, dh, dw, -np.inf)
+            _max_pool_kernel[cython.float](x32, o32, iv, geom, -np.inf, threads)
         else:
             x64 = x
             o64 = out
-            _max_pool_kernel[cython.double](x64, o64, iv, kh, kw, sh, sw, ph, pw, dh, dw, -np.inf)
+            _max_pool_kernel[cython.double](x64, o64, iv, geom, -np.inf, threads)
         return out, idx
     pb = _padded_extent(h_n, kh, dh, sh, oh_n, ph)
     pr = _padded_extent(w_n, kw, dw, sw, ow_n, pw)

@@ -506,3 +506,25 @@ def test_conv_threads_give_identical_results(xs, ws, kwargs):
     two = _with_threads(2, lambda: _conv_step(x, w, **kwargs))
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_threads_give_identical_results():
+    rng = np.random.default_rng(16)
+    # ties and nans in places, so that which position wins is exercised too
+    x = rng.integers(0, 4, (8, 32, 32, 32)).astype(np.float32)
+    x[rng.random(x.shape) < 0.001] = np.nan
+    assert x.size >= conv_ops._PARALLEL_MIN          # large enough to use threads
+
+    def pool():
+        out, idx = conv_ops.max_pool2d(autograd.tensor(x), 3, 2, 1, return_indices=True)
+        return out.numpy(), idx.numpy()
+
+    one = _with_threads(1, pool)
+    two = _with_threads(2, pool)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    torch = pytest.importorskip("torch")
+    values, indices = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1,
+                                                     return_indices=True)
+    np.testing.assert_array_equal(one[0], values.numpy())
+    np.testing.assert_array_equal(one[1], indices.numpy())
