@@ -1,13 +1,16 @@
 """Print one table comparing the engines on each workload.
 
-    python -m benchmarks [--quick] [--markdown] [--threads N] [--workload W ...]
+    python -m benchmarks [--quick] [--markdown] [--threads N] [--rounds N] [--workload W ...]
 
 Rows are this library compiled, this library pure-Python
 (AUTOGRAD_ENGINE=python), PyTorch, hand-written numpy and micrograd (the
 scalar workloads only); each engine and workload is timed in its own
 process (benchmarks.worker; --quick: one process per engine), all in this
-one invocation, so the ratios to the compiled engine come from the same run.  An engine a workload has no
-version for prints "no version" and is not run.  Exits 1 if any workload
+one invocation, so the ratios to the compiled engine come from the same run.
+With --rounds N the engines' processes for a workload take turns N times
+and each engine keeps its best round: on a shared machine a slow spell then
+disturbs one round of one engine, not the ratio.  An engine a workload has
+no version for prints "no version" and is not run.  Exits 1 if any workload
 fails, naming it.
 """
 import argparse
@@ -45,6 +48,21 @@ def run_worker(engine, workloads, quick, threads):
     return [reported.get(workload) or {"engine": engine, "workload": workload,
                                        "status": "error", "reason": lines[-1]}
             for workload in workloads]
+
+
+def best_round(results):
+    """One engine's results for one workload over the rounds, as one result:
+    the fastest forward and backward (a shared machine only ever slows a run
+    down), the highest peak memory; an error if any round failed."""
+    failed = [r for r in results if r["status"] != "ok"]
+    if failed:
+        return failed[0]
+    best = dict(min(results, key=lambda r: r["forward_s"]))
+    best["backward_s"] = min(r["backward_s"] for r in results)
+    peak = max(results, key=lambda r: r["rss_peak_mib"])
+    best.update(rss_peak_mib=peak["rss_peak_mib"], rss_base_mib=peak["rss_base_mib"],
+                rounds=len(results))
+    return best
 
 
 def rows(results, quick=False):
@@ -85,7 +103,7 @@ def _info(results, engine):
                 None)
 
 
-def notes(results, quick, threads, names=None):
+def notes(results, quick, threads, names=None, rounds=1):
     """Lines describing the run: date, machine, versions, threads, method."""
     names = list(names or WORKLOADS)
     info = [r["info"] for r in results if r["status"] == "ok"]
@@ -118,9 +136,13 @@ def notes(results, quick, threads, names=None):
         "backward runs on the graph its timed forward built), gc disabled during each timed "
         "call (as timeit does); chain and backward scaling per op forward and per node "
         "backward, the rest per call; "
-        "training steps: forward = the loss, backward = backward() plus the SGD step",
+        "training steps: forward = the loss, backward = backward() plus the SGD step"
+        + ("" if rounds == 1 else f"; each engine's fastest of {rounds} rounds (--rounds), "
+           "the engines' processes taking turns in each"),
         "x compiled: time / the compiled engine's time in this run (above 1 is slower)",
-        "peak RSS: the workload's peak resident memory (Linux's VmHWM, reset as it starts; "
+        "peak RSS: the workload's peak resident memory"
+        + ("" if rounds == 1 else " (the highest round)")
+        + " (Linux's VmHWM, reset as it starts; "
         + ("QUICK: one process per engine runs its workloads in turn" if quick
            else "each workload in its own process")
         + ") (+ its rise over the resident memory it started with, after the imports)",
@@ -135,9 +157,14 @@ def main(argv=None):
     parser.add_argument("--threads", type=int,
                         help="thread count for this engine, PyTorch and numpy's BLAS "
                              "(default: theirs; this engine's is 1)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="time each workload this many times, the engines taking turns, "
+                             "and keep each engine's best round (default 1)")
     parser.add_argument("--workload", choices=WORKLOADS, action="append",
                         help="run only this workload (repeatable)")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.threads:
         # inherited by the workers; read by the BLAS and OpenMP runtimes at load
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -151,10 +178,21 @@ def main(argv=None):
         for engine in ENGINES:
             if engine in WORKLOADS[workload].engines:
                 runs.setdefault((engine, None if args.quick else workload), []).append(workload)
-    results = []
-    for (engine, _), workloads in runs.items():
-        print(f"running {engine} {' '.join(workloads)} ...", file=sys.stderr, flush=True)
-        results += run_worker(engine, workloads, args.quick, args.threads)
+    # the rounds of one workload run back to back (all workloads at once
+    # under --quick), so that each round's engines see the same machine
+    batches = [list(runs.items())] if args.quick else [
+        [(key, workloads) for key, workloads in runs.items() if key[1] == name]
+        for name in names]
+    rounds = {}
+    for batch in batches:
+        for round_number in range(args.rounds):
+            for (engine, _), workloads in batch:
+                print(f"running {engine} {' '.join(workloads)}"
+                      + (f" (round {round_number + 1})" if args.rounds > 1 else "") + " ...",
+                      file=sys.stderr, flush=True)
+                for result in run_worker(engine, workloads, args.quick, args.threads):
+                    rounds.setdefault((engine, result["workload"]), []).append(result)
+    results = [best_round(each) for each in rounds.values()]
     results += [{"engine": engine, "workload": workload, "status": "unavailable",
                  "cell": "no version", "reason": "no version"}
                 for workload in names for engine in ENGINES
@@ -165,7 +203,7 @@ def main(argv=None):
 
     print(format_table(rows(results, args.quick), args.markdown))
     print()
-    for line in notes(results, args.quick, args.threads, names):
+    for line in notes(results, args.quick, args.threads, names, args.rounds):
         print(f"- {line}" if args.markdown else line)
     failed = [r for r in results if r["status"] == "error"]
     for r in failed:

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from benchmarks.__main__ import COLUMNS, format_table, rows
+from benchmarks.__main__ import COLUMNS, best_round, format_table, rows
 from benchmarks.workloads import ENGINES, WORKLOADS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +49,7 @@ def runs(tmp_path_factory):
         started["broken"] = _start(["-m", "benchmarks", "--quick", "--markdown",
                                     "--workload", "chain", "--workload", "chain0"], env)
         started["threads"] = _start(["-m", "benchmarks", "--quick", "--threads", "2",
-                                     "--workload", "chain0"])
+                                     "--rounds", "2", "--workload", "chain0"])
     yield {name: process.communicate(timeout=300) + (process.returncode,)
            for name, process in started.items()}
 
@@ -103,6 +103,9 @@ def test_threads_sets_this_engines_thread_count(runs):
     notes = stdout.split("\n\n")[1]
     assert "this engine's threads: 2 (set by --threads)" in notes, notes
     assert "BLAS threads: " in notes
+    assert "fastest of 2 rounds" in notes, notes
+    assert stderr.count("(round 2)") == sum(OPTIONAL.get(e, True) for e in
+                                            WORKLOADS["chain0"].engines), stderr
     if HAVE_TORCH:
         assert "(threads: 2, set by --threads)" in notes, notes
 
@@ -168,6 +171,21 @@ def test_rows_scale_times_and_divide_by_the_compiled_engine():
     assert markdown[1] == "| " + " | ".join(["---"] * len(COLUMNS)) + " |"
     assert markdown[2] == ("| chain, 3,000 ops on (16,) | compiled | 1.000 us/op | 1.00x "
                            "| 2.000 us/node | 1.00x | 52.5 (+12.5) |")
+
+
+def test_best_round_keeps_the_fastest_times_and_the_highest_memory():
+    def ok(forward, backward, peak, base):
+        return {"engine": "torch", "workload": "mlp", "status": "ok", "size": 128,
+                "forward_s": forward, "backward_s": backward,
+                "rss_base_mib": base, "rss_peak_mib": peak, "info": {"round": forward}}
+
+    best = best_round([ok(0.003, 0.004, 50.0, 40.0), ok(0.002, 0.009, 60.0, 41.0),
+                       ok(0.005, 0.005, 55.0, 42.0)])
+    assert best["forward_s"] == 0.002 and best["backward_s"] == 0.004
+    assert best["rss_peak_mib"] == 60.0 and best["rss_base_mib"] == 41.0
+    assert best["rounds"] == 3 and best["info"] == {"round": 0.002}
+    error = {"engine": "torch", "workload": "mlp", "status": "error", "reason": "boom"}
+    assert best_round([ok(0.003, 0.004, 50.0, 40.0), error]) is error
 
 
 def test_no_version_in_the_table_is_what_make_case_says():
