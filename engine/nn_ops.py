@@ -26,7 +26,7 @@ from cython.parallel import prange
 
 from engine.grad_mode import is_grad_enabled
 from engine.linalg_ops import matmul, mm
-from engine.pointwise_ops import add, mul, neg, pow, sub, where
+from engine.pointwise_ops import add, add_in_place, mul, neg, pow, sub, where
 from engine.pointwise_ops import get_num_threads
 from engine.reduce_ops import log_softmax
 from engine.reduce_ops import mean as _mean
@@ -163,7 +163,7 @@ def linear(input, weight, bias=None):
         bias_vector = b.shape == (n_out,)
         try:
             if bias_vector or np.broadcast_shapes(b.shape, out_shape) == out_shape:
-                np.add(values, b, out=values)
+                add_in_place(values, b)
             else:
                 raise ValueError
         except ValueError:
@@ -204,13 +204,7 @@ def _linear_backward(ctx, grad):
         return (ga, gw)
     if needs[2]:
         # a bias of another shape is summed back to it by the engine
-        if not bias_vector:
-            gb = grad
-        elif is_grad_enabled():
-            gb = _sum(g, 0)
-        else:
-            # no graph to record: the column sums straight from numpy
-            gb = make(np.add.reduce((cython.cast(TensorBase, g))._data, axis=0))
+        gb = _sum(g, 0) if bias_vector else grad
     return (ga, gw, gb)
 
 

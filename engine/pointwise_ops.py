@@ -512,6 +512,64 @@ def _launch(op: cython.int, kind: cython.int, x_array, y, s: cython.double):
 
 
 @cython.cfunc
+def _is_row_of(row, x) -> cython.bint:
+    """Is ``row`` (checked by _fast_kind) one row that broadcasts along the
+    leading dimensions of the smaller-than-parallel array ``x``: shape (m,)
+    or (1, ..., 1, m), where ``x`` is (..., m) with more elements?  That is
+    ``x @ w + b``; numpy steps its iterator once per row there."""
+    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
+    b: cnp.ndarray = cython.cast(cnp.ndarray, row)
+    nx: cython.int = cnp.PyArray_NDIM(a)
+    nb: cython.int = cnp.PyArray_NDIM(b)
+    if nb == 0 or nb > nx or cnp.PyArray_SIZE(a) >= _PARALLEL_MIN \
+            or cnp.PyArray_DIMS(b)[nb - 1] != cnp.PyArray_DIMS(a)[nx - 1] \
+            or cnp.PyArray_SIZE(b) == cnp.PyArray_SIZE(a):
+        return False
+    i: cython.int
+    for i in range(nb - 1):
+        if cnp.PyArray_DIMS(b)[i] != 1:
+            return False
+    return True
+
+
+@cython.cfunc
+def _launch_rows(op: cython.int, kind: cython.int, x_array, row, out_array):
+    """``op`` of each row of ``x_array`` and ``row`` (see _is_row_of), into
+    ``out_array`` (which may be ``x_array``) or, if None, a new array."""
+    x: cnp.ndarray = cython.cast(cnp.ndarray, x_array)
+    result: cnp.ndarray
+    if out_array is None:
+        result = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x),
+                                   cnp.NPY_FLOAT32 if kind == 1 else cnp.NPY_FLOAT64, 0)
+    else:
+        result = cython.cast(cnp.ndarray, out_array)
+    m: cython.Py_ssize_t = cnp.PyArray_DIMS(x)[cnp.PyArray_NDIM(x) - 1]
+    if m == 0:
+        return result
+    rows: cython.Py_ssize_t = cnp.PyArray_SIZE(x) // m
+    step: cython.Py_ssize_t = m * (4 if kind == 1 else 8)
+    out: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(result))
+    a: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(x))
+    b: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, row)))
+    r: cython.Py_ssize_t
+    for r in range(rows):
+        _loop_kind(op, kind, 0, m, out + r * step, a + r * step, b, 0.0)
+    return result
+
+
+def add_in_place(values, other):
+    """``values += other`` for two arrays, ``other`` broadcasting to
+    ``values``: by the row loop when ``other`` is one row of a small float
+    matrix (a linear layer's bias), else by numpy."""
+    if cython.compiled:
+        kind: cython.int = _fast_kind(values)
+        if kind != 0 and _fast_kind(other) == kind and _is_row_of(other, values):
+            _launch_rows(_ADD_VV, kind, values, other, values)
+            return
+    np.add(values, other, out=values)
+
+
+@cython.cfunc
 @cython.inline
 def _has_loop(op: cython.int, kind: cython.int) -> cython.bint:
     """Did numpy give us its loop for this op and kind?"""
@@ -550,9 +608,11 @@ def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
         y = (cython.cast(TensorBase, other))._data
         if kind != 0:
             if _fast_kind(y) == kind:
-                if not _same_shape(x, y):
-                    return None
-                return _launch(vv, kind, x, y, 0.0)
+                if _same_shape(x, y):
+                    return _launch(vv, kind, x, y, 0.0)
+                if _is_row_of(y, x):
+                    return _launch_rows(vv, kind, x, y, None)
+                return None
             if _same_shape(x, y) and _repeated_value(y, kind, cython.address(s)):
                 return _launch(vs, kind, x, None, s)
             return None

@@ -188,10 +188,58 @@ def sum(input, dim=None, keepdim=False, dtype=None):
                (data.shape, (1,) * data.ndim))
         return out
     axes = _reduce_axes("sum", dim, data.ndim)
-    out = make(_add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=np_dtype))
+    values = None
+    if np_dtype is None and not keepdim and data.ndim == 2 and axes == (0,):
+        values = _column_sums(data)
+    if values is None:
+        values = _add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=np_dtype)
+    out = make(values)
     record(out, "SumBackward1", _sum_backward, (input,), (), False,
            (data.shape, _kept_shape(data.shape, axes)))
     return out
+
+
+@cython.cfunc
+def _column_sums(data):
+    """The column sums of a C-contiguous float matrix by a C loop, or None.
+
+    numpy sums a matrix's columns one row at a time with an iterator step
+    per row: a microsecond and more for the bias gradient of a small linear
+    layer.  This loop adds in the same order (from 0.0, row after row), so
+    the bits are numpy's.  With one column numpy sums pairwise instead:
+    that case, and any other array, is left to it."""
+    if not cython.compiled or not cnp.PyArray_CheckExact(data):
+        return None
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    want: cython.int = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
+    t: cython.int = cnp.PyArray_TYPE(a)
+    if (cnp.PyArray_FLAGS(a) & want) != want or not cnp.PyArray_ISNOTSWAPPED(a) \
+            or (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or cnp.PyArray_DIMS(a)[1] < 2:
+        return None
+    rows: cython.Py_ssize_t = cnp.PyArray_DIMS(a)[0]
+    columns: cnp.npy_intp = cnp.PyArray_DIMS(a)[1]
+    out: cnp.ndarray = cnp.PyArray_ZEROS(1, cython.address(columns), t, 0)
+    if t == cnp.NPY_FLOAT32:
+        _add_rows(cython.cast(cython.p_float, cnp.PyArray_DATA(a)),
+                  cython.cast(cython.p_float, cnp.PyArray_DATA(out)), rows, columns)
+    else:
+        _add_rows(cython.cast(cython.p_double, cnp.PyArray_DATA(a)),
+                  cython.cast(cython.p_double, cnp.PyArray_DATA(out)), rows, columns)
+    return out
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _add_rows(a: cython.pointer(cython.floating), out: cython.pointer(cython.floating),
+              rows: cython.Py_ssize_t, columns: cython.Py_ssize_t) -> cython.void:
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    row: cython.pointer(cython.floating)
+    for i in range(rows):
+        row = a + i * columns
+        for j in range(columns):
+            out[j] += row[j]
 
 
 def _sum_backward(ctx, grad):

@@ -701,9 +701,10 @@ def test_python_number_operand_gets_no_gradient_edge():
 # fast paths: results identical to numpy's on both sides of each boundary
 # ======================================================================
 # The compiled engine runs contiguous float32/float64 operands of one shape
-# (or a tensor and a Python number) through its own loops, in chunks on every
-# core from 65,536 elements; everything else takes the numpy path.  Each test
-# here holds on both engines: the values must be numpy's bit for bit.
+# (or a tensor and a Python number, or a matrix and one row broadcast along
+# it) through its own loops, in chunks on every core from 262,144 elements;
+# everything else takes the numpy path.  Each test here holds on both
+# engines: the values must be numpy's bit for bit.
 
 @pytest.fixture(autouse=True)
 def _two_threads():
@@ -835,6 +836,33 @@ def test_fast_binary_ops_equal_numpy_bit_for_bit(name, op, reference, dtype, sha
     with np.errstate(all="ignore"):
         _assert_identical(autograd.rsub(tx, 1.0), np.subtract(1.0, x))
         _assert_identical(autograd.rsub(tx, ty), np.subtract(y, x))
+
+
+_ROWS = [((100, 16), (16,)), ((4, 5, 6), (1, 6)), ((3, 1), (1,)), ((7, 3), (1, 3)),
+         ((0, 4), (4,)), ((5, 0), (0,)), ((_PARALLEL // 16 + 1, 16), (16,)),
+         # the row first, and a row with more dimensions than the matrix: numpy's path
+         ((16,), (100, 16)), ((6,), (1, 1, 6))]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shapes", _ROWS, ids=str)
+@pytest.mark.parametrize("name, op, reference", _FAST_BINARY[:4], ids=[c[0] for c in _FAST_BINARY[:4]])
+def test_a_row_broadcast_along_a_matrix_equals_numpy_bit_for_bit(name, op, reference, dtype,
+                                                                 shapes):
+    x = _values(shapes[0], dtype, seed=3)
+    y = _values(shapes[1], dtype, seed=4)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _assert_identical(op(autograd.tensor(x), autograd.tensor(y)), reference(x, y))
+
+
+def test_a_row_broadcast_sums_its_gradient_back():
+    x_data = np.random.default_rng(5).standard_normal((5, 3))
+    x = autograd.tensor(x_data, requires_grad=True)
+    b = autograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ((x + b) * (x - b)).sum().backward()      # x^2 - b^2 for every row
+    np.testing.assert_allclose(b.grad.numpy(), [-10.0, -20.0, -30.0])
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x_data)
 
 
 FALLBACKS = [
