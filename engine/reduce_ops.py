@@ -179,10 +179,11 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     if np_dtype is None and data.dtype.kind in "biu":
         np_dtype = np.dtype(np.int64)
     if dim is None:
-        if keepdim:
-            values = _add_reduce(data, axis=None, keepdims=True, dtype=np_dtype)
-        else:
-            values = _add_reduce(data, axis=None, dtype=np_dtype)
+        values = None
+        if np_dtype is None and not keepdim:
+            values = _small_total(data, False)
+        if values is None:
+            values = _add_reduce(data, axis=None, keepdims=bool(keepdim), dtype=np_dtype)
         out = make(values)
         record(out, "SumBackward0", _sum_backward, (input,), (), False,
                (data.shape, (1,) * data.ndim))
@@ -197,6 +198,83 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     record(out, "SumBackward1", _sum_backward, (input,), (), False,
            (data.shape, _kept_shape(data.shape, axes)))
     return out
+
+
+# Up to this many elements the compiled engine sums a float array itself;
+# numpy sums longer ones in blocks whose size its iterator decides.
+_SMALL_TOTAL = 8192
+
+
+@cython.cfunc
+def _small_total(data, mean: cython.bint):
+    """The sum (or, with ``mean``, the mean) of every element of a small
+    C-contiguous float array, as a 0-d array, or None.
+
+    A call into numpy's reduction costs thousands of instructions before it
+    adds anything, most of a small reduction's time.  This one adds in
+    numpy's order (``_pairwise_sum``, then onto 0.0) and divides as numpy
+    does (in the array's dtype), so the bits are numpy's."""
+    if not cython.compiled or not cnp.PyArray_CheckExact(data):
+        return None
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    want: cython.int = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
+    t: cython.int = cnp.PyArray_TYPE(a)
+    n: cython.Py_ssize_t = cnp.PyArray_SIZE(a)
+    if (cnp.PyArray_FLAGS(a) & want) != want or not cnp.PyArray_ISNOTSWAPPED(a) \
+            or (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or n > _SMALL_TOTAL \
+            or (mean and n == 0):
+        return None
+    out: cnp.ndarray = cnp.PyArray_EMPTY(0, cython.NULL, t, 0)
+    f: cython.float
+    d: cython.double
+    zero_f: cython.float = 0
+    if t == cnp.NPY_FLOAT32:
+        f = zero_f + _pairwise_sum(cython.cast(cython.p_float, cnp.PyArray_DATA(a)), n)
+        if mean:
+            f = f / cython.cast(cython.float, n)
+        cython.cast(cython.p_float, cnp.PyArray_DATA(out))[0] = f
+    else:
+        d = 0.0 + _pairwise_sum(cython.cast(cython.p_double, cnp.PyArray_DATA(a)), n)
+        if mean:
+            d = d / cython.cast(cython.double, n)
+        cython.cast(cython.p_double, cnp.PyArray_DATA(out))[0] = d
+    return out
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _pairwise_sum(a: cython.pointer(cython.floating), n: cython.Py_ssize_t) -> cython.floating:
+    # numpy's order for a contiguous run: under 8 elements one after another
+    # from 0; up to 128, eight running sums (each every eighth element),
+    # combined as a balanced tree, then the elements left over one by one;
+    # longer runs split in two (the first part a multiple of 8 long), each
+    # summed this way, and the halves added.
+    r: cython.floating[8]
+    res: cython.floating = 0
+    i: cython.Py_ssize_t
+    k: cython.int
+    half: cython.Py_ssize_t
+    if n < 8:
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        for k in range(8):
+            r[k] = a[k]
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                r[k] += a[i + k]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(a, half) + _pairwise_sum(a + half, n - half)
 
 
 @cython.cfunc
@@ -273,14 +351,18 @@ def mean(input, dim=None, keepdim=False, dtype=None):
         )
     axes = _reduce_axes("mean", dim, data.ndim)
     n = _count(data.shape, axes)
-    # NOTE: half precision accumulates in float32, as PyTorch's CPU kernels do.
-    acc = np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
-    total = _add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=acc)
-    if n == 0:
-        with np.errstate(invalid="ignore"):
-            values = np.true_divide(total, 0)
-    else:
-        values = np.true_divide(total, n)
+    values = None
+    if dim is None and not keepdim and np_dtype == data.dtype:
+        values = _small_total(data, True)
+    if values is None:
+        # NOTE: half precision accumulates in float32, as PyTorch's CPU kernels do.
+        acc = np.dtype(np.float32) if np_dtype == np.float16 else np_dtype
+        total = _add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=acc)
+        if n == 0:
+            with np.errstate(invalid="ignore"):
+                values = np.true_divide(total, 0)
+        else:
+            values = np.true_divide(total, n)
     out = make(np.asarray(values, dtype=np_dtype))
     record(out, "MeanBackward0" if dim is None else "MeanBackward1", _mean_backward,
            (input,), (), False, (data.shape, _kept_shape(data.shape, axes), n))

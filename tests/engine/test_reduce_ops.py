@@ -227,6 +227,39 @@ def test_column_sums_have_numpys_bits(dtype, shape):
                                       np.add.reduce(view, axis=0))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_and_mean_of_everything_have_numpys_bits(dtype):
+    # small arrays are summed by the compiled engine's own loop, in numpy's
+    # pairwise order; sizes around each of its block boundaries
+    rng = np.random.default_rng(22)
+    sizes = list(range(0, 300)) + [1000, 1023, 4096, 8191, 8192, 8193, 20000]
+    for size in sizes:
+        data = (rng.standard_normal(size) * 10.0 ** rng.integers(-6, 7, size)).astype(dtype)
+        for shape in ((size,), (1, size), (size, 1)):
+            t = autograd.tensor(data.reshape(shape))
+            got, expected = t.sum().numpy(), np.add.reduce(data.reshape(shape), axis=None)
+            assert got.dtype == dtype and got.shape == ()
+            assert got.tobytes() == np.asarray(expected, dtype).tobytes(), size
+            if size:
+                got = t.mean().numpy()
+                expected = np.true_divide(np.add.reduce(data, axis=None), size)
+                assert got.tobytes() == np.asarray(expected, dtype).tobytes(), size
+
+
+@pytest.mark.parametrize("values", [[-0.0] * 3, [-0.0] * 12, [np.nan, 1.0], [np.inf, -np.inf],
+                                    [np.inf] * 9, [3e38, 3e38]])
+def test_sum_and_mean_of_special_values_match_numpy(values):
+    for dtype in (np.float32, np.float64):
+        data = np.array(values, dtype=dtype)
+        with np.errstate(all="ignore"):
+            expected_sum = np.asarray(np.add.reduce(data, axis=None), dtype)
+            expected_mean = np.asarray(np.true_divide(expected_sum, data.size), dtype)
+        t = autograd.tensor(data)
+        with np.errstate(all="ignore"):     # the numpy path's overflow warning (PyTorch has none)
+            assert t.sum().numpy().tobytes() == expected_sum.tobytes()
+            assert t.mean().numpy().tobytes() == expected_mean.tobytes()
+
+
 def test_column_sums_of_negative_zeros_are_positive_zero_like_numpy():
     got = autograd.tensor(np.full((3, 4), -0.0, dtype=np.float32)).sum(0).numpy()
     assert not np.signbit(got).any()
