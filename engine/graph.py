@@ -58,7 +58,8 @@ _LEGACY_TYPE_NAMES = {
 
 
 def register_ops(**ops):
-    """Give the traversal the ops it needs (``sum_to``, ``add``, ``to_dtype``)."""
+    """Give the traversal the ops it needs (``sum_to``, ``add``, ``to_dtype``,
+    and ``add_arrays``, ``add_in_place`` for gradient arrays)."""
     _ops.update(ops)
 
 
@@ -783,10 +784,10 @@ def _add_to_buffer(node: Node, g, create_graph: cython.bint) -> cython.void:
         node._buffer = _ops["add"](current, g)
     elif node._buffer_owned:
         c: TensorBase = current
-        np.add(c._data, (cython.cast(TensorBase, g))._data, out=c._data)
+        _ops["add_in_place"](c._data, (cython.cast(TensorBase, g))._data)
     else:
-        node._buffer = make((cython.cast(TensorBase, current))._data
-                            + (cython.cast(TensorBase, g))._data)
+        node._buffer = make(_ops["add_arrays"]((cython.cast(TensorBase, current))._data,
+                                               (cython.cast(TensorBase, g))._data))
         node._buffer_owned = True
 
 

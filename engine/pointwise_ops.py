@@ -559,14 +559,33 @@ def _launch_rows(op: cython.int, kind: cython.int, x_array, row, out_array):
 
 def add_in_place(values, other):
     """``values += other`` for two arrays, ``other`` broadcasting to
-    ``values``: by the row loop when ``other`` is one row of a small float
-    matrix (a linear layer's bias), else by numpy."""
+    ``values``: by the fast loop when both are small float arrays of one
+    shape (a gradient summed into another) or ``other`` is one row of a
+    small float matrix (a linear layer's bias), else by numpy."""
     if cython.compiled:
         kind: cython.int = _fast_kind(values)
-        if kind != 0 and _fast_kind(other) == kind and _is_row_of(other, values):
-            _launch_rows(_ADD_VV, kind, values, other, values)
-            return
+        if kind != 0 and _fast_kind(other) == kind:
+            data: cython.p_char = cython.cast(
+                cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, values)))
+            n: cython.Py_ssize_t = cnp.PyArray_SIZE(cython.cast(cnp.ndarray, values))
+            if _same_shape(values, other) and n < _PARALLEL_MIN:
+                _loop_kind(_ADD_VV, kind, 0, n, data, data, cython.cast(
+                    cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, other))), 0.0)
+                return
+            if _is_row_of(other, values):
+                _launch_rows(_ADD_VV, kind, values, other, values)
+                return
     np.add(values, other, out=values)
+
+
+def add_arrays(x, y):
+    """``x + y`` for two arrays: by the fast loop when they are float arrays
+    of one shape and kind (gradients summed by the traversal), else numpy."""
+    if cython.compiled:
+        kind: cython.int = _fast_kind(x)
+        if kind != 0 and _fast_kind(y) == kind and _same_shape(x, y):
+            return _launch(_ADD_VV, kind, x, y, 0.0)
+    return x + y
 
 
 @cython.cfunc
@@ -1760,7 +1779,7 @@ def _where_method(input, condition, other):
     return where(condition, input, other)
 
 
-register_ops(add=add, to_dtype=to_dtype)
+register_ops(add=add, to_dtype=to_dtype, add_arrays=add_arrays, add_in_place=add_in_place)
 
 __all__ = [
     "add", "sub", "rsub", "mul", "div", "reciprocal", "neg", "pow", "exp", "log", "sqrt",

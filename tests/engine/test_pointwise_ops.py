@@ -865,6 +865,36 @@ def test_a_row_broadcast_sums_its_gradient_back():
     np.testing.assert_allclose(x.grad.numpy(), 2 * x_data)
 
 
+@pytest.mark.parametrize("shapes, dtypes", [
+    (((100, 16), (100, 16)), ("float32", "float32")), (((7,), (7,)), ("float64", "float64")),
+    (((100, 16), (16,)), ("float32", "float32")), (((_PARALLEL,), (_PARALLEL,)), ("float32",) * 2),
+    (((4, 6), (4, 6)), ("float32", "float64")), (((3, 4), (1, 4)), ("float64", "float64")),
+    (((3, 4), ()), ("float32", "float32")),
+], ids=str)
+def test_gradient_sums_for_the_traversal_equal_numpy_bit_for_bit(shapes, dtypes):
+    # what the traversal uses to sum a second gradient into a buffer
+    from engine import pointwise_ops
+    x = _values(shapes[0], dtypes[0], seed=6)
+    y = _values(shapes[1], dtypes[1], seed=7)
+    with np.errstate(all="ignore"):
+        expected = x + y
+        _assert_identical(pointwise_ops.add_arrays(x, y), expected)
+        if np.result_type(x, y) == x.dtype:
+            into = x.copy()
+            pointwise_ops.add_in_place(into, y)
+            _assert_identical(into, expected)
+
+
+def test_a_leaf_used_several_times_sums_its_gradients():
+    x = autograd.tensor(np.arange(8, dtype=np.float32), requires_grad=True)
+    w = autograd.tensor(np.arange(8, dtype=np.float32) / 4, requires_grad=True)
+    # (x + w).sum() is added to each of the 8 elements: 8 per element of x and w
+    (x * w + x * 3 + x * x + (x + w).sum()).sum().backward()
+    data = np.arange(8, dtype=np.float32)
+    _assert_identical(x.grad, data / 4 + 3 + 2 * data + 8)
+    _assert_identical(w.grad, data + 8)
+
+
 FALLBACKS = [
     # (what crosses the boundary, operands as numpy values or Python numbers)
     ("noncontiguous", lambda: (_values((4, 6), "float32")[:, ::2], 1.5)),
