@@ -684,9 +684,18 @@ def _fast_grad(op: cython.int, grad, saved):
         return None
     g = (cython.cast(TensorBase, grad))._data
     y = (cython.cast(TensorBase, saved))._data
-    kind: cython.int = _fast_kind(g)
-    if kind == 0 or _fast_kind(y) != kind or not _same_shape(g, y):
+    kind: cython.int = _fast_kind(y)
+    if kind == 0 or not _same_shape(g, y):
         return None
+    if _fast_kind(g) != kind:
+        # a reduction's gradient is one number broadcast by zero strides:
+        # a contiguous copy costs less than the general formula
+        if not cnp.PyArray_CheckExact(g) or cnp.PyArray_TYPE(cython.cast(cnp.ndarray, g)) \
+                != cnp.PyArray_TYPE(cython.cast(cnp.ndarray, y)):
+            return None
+        g = np.ascontiguousarray(g)
+        if _fast_kind(g) != kind:
+            return None
     return _launch(op, kind, g, y, 0.0)
 
 
