@@ -895,6 +895,21 @@ def test_a_leaf_used_several_times_sums_its_gradients():
     _assert_identical(w.grad, data + 8)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_backward_of_a_reductions_gradient_equals_numpy(dtype):
+    # mean's gradient reaches relu and tanh as one number broadcast by zero strides
+    x = _values((100,), dtype, seed=8)
+    for op, reference in ((lambda t: t.relu(), lambda y, g: np.where(y <= 0, 0.0, g)),
+                          (lambda t: t.tanh(), lambda y, g: g * (1 - y * y))):
+        t = autograd.tensor(x, requires_grad=True)
+        out = op(t)
+        out.mean().backward()
+        g = np.true_divide(np.ones((), dtype=dtype), 100)
+        with np.errstate(all="ignore"):
+            expected = np.asarray(reference(out.detach().numpy(), g), dtype=dtype)
+        _assert_identical(t.grad, expected)
+
+
 FALLBACKS = [
     # (what crosses the boundary, operands as numpy values or Python numbers)
     ("noncontiguous", lambda: (_values((4, 6), "float32")[:, ::2], 1.5)),
