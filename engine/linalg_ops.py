@@ -27,6 +27,7 @@ if not cython.compiled:
 # Operand checks shared by every product
 # ======================================================================
 
+@cython.cfunc
 def _check_tensor(name, x, arg, position):
     if not isinstance(x, TensorBase):
         raise TypeError(
@@ -35,6 +36,7 @@ def _check_tensor(name, x, arg, position):
         )
 
 
+@cython.cfunc
 def _check_dtypes(name, a, b, message):
     """Reject bool (no BLAS product, as in PyTorch) and mixed dtypes.
 
@@ -46,6 +48,7 @@ def _check_dtypes(name, a, b, message):
         raise RuntimeError(f"{name}: " + message.format(a.dtype, b.dtype))
 
 
+@cython.cfunc
 def _operand_arrays(name, input, other, other_arg):
     """Both operands' arrays, after checking that they are tensors."""
     _check_tensor(name, input, "input", 1)
@@ -53,6 +56,7 @@ def _operand_arrays(name, input, other, other_arg):
     return (cython.cast(TensorBase, input))._data, (cython.cast(TensorBase, other))._data
 
 
+@cython.cfunc
 def _check_rank(name, x, rank, label, what):
     if x.ndim != rank:
         raise RuntimeError(
