@@ -46,6 +46,7 @@ min_return_type = namedtuple("min", ("values", "indices"), module=__name__)
 # Argument handling shared by the reductions
 # ======================================================================
 
+@cython.cfunc
 def _check_tensor(name, x):
     if not isinstance(x, TensorBase):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
@@ -56,6 +57,7 @@ def _torch_dtype_name(dtype):
     return _TORCH_DTYPE_NAMES.get(dtype.name, dtype.name)
 
 
+@cython.cfunc
 def _numpy_dtype(dtype):
     """Accept a numpy dtype, a Python type or a facade dtype (which names its numpy dtype)."""
     if dtype is None:
@@ -63,6 +65,7 @@ def _numpy_dtype(dtype):
     return np.dtype(getattr(dtype, "numpy_dtype", dtype))
 
 
+@cython.cfunc
 def _dim_index(name, d, ndim):
     """One dim as a non-negative axis, checked against ``ndim`` (0-d: 0 or -1)."""
     if isinstance(d, builtins.bool) or isinstance(d, TensorBase):
@@ -80,6 +83,7 @@ def _dim_index(name, d, ndim):
     return d % rank
 
 
+@cython.cfunc
 def _reduce_axes(name, dim, ndim):
     """``dim`` (None, an int or a sequence of ints) as a sorted tuple of axes;
     None and an empty sequence mean every dimension."""
@@ -103,11 +107,13 @@ def _reduce_axes(name, dim, ndim):
     return tuple(out)
 
 
+@cython.cfunc
 def _kept_shape(shape, axes):
     """``shape`` with the reduced axes kept as size 1."""
     return tuple([1 if i in axes else s for i, s in enumerate(shape)])
 
 
+@cython.cfunc
 def _count(shape, axes):
     """How many elements each reduced slice holds."""
     n = 1
