@@ -534,8 +534,9 @@ def _is_row_of(row, x) -> cython.bint:
 
 @cython.cfunc
 def _launch_rows(op: cython.int, kind: cython.int, x_array, row, out_array):
-    """``op`` of each row of ``x_array`` and ``row`` (see _is_row_of), into
-    ``out_array`` (which may be ``x_array``) or, if None, a new array."""
+    """``op`` (_ADD_VV .. _DIV_VV) of each row of ``x_array`` and ``row``
+    (see _is_row_of), into ``out_array`` (which may be ``x_array``) or, if
+    None, a new array."""
     x: cnp.ndarray = cython.cast(cnp.ndarray, x_array)
     result: cnp.ndarray
     if out_array is None:
@@ -547,14 +548,44 @@ def _launch_rows(op: cython.int, kind: cython.int, x_array, row, out_array):
     if m == 0:
         return result
     rows: cython.Py_ssize_t = cnp.PyArray_SIZE(x) // m
-    step: cython.Py_ssize_t = m * (4 if kind == 1 else 8)
     out: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(result))
     a: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(x))
     b: cython.p_char = cython.cast(cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, row)))
-    r: cython.Py_ssize_t
-    for r in range(rows):
-        _loop_kind(op, kind, 0, m, out + r * step, a + r * step, b, 0.0)
+    if kind == 1:
+        _row_loop(op, rows, m, cython.cast(cython.p_float, out), cython.cast(cython.p_float, a),
+                  cython.cast(cython.p_float, b))
+    else:
+        _row_loop(op, rows, m, cython.cast(cython.p_double, out),
+                  cython.cast(cython.p_double, a), cython.cast(cython.p_double, b))
     return result
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _row_loop(op: cython.int, rows: cython.Py_ssize_t, m: cython.Py_ssize_t,
+              out: cython.pointer(cython.floating), a: cython.pointer(cython.floating),
+              b: cython.pointer(cython.floating)) -> cython.void:
+    """``out[r, j] = op(a[r, j], b[j])`` for the four arithmetic ``_VV`` ops."""
+    r: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    o: cython.pointer(cython.floating)
+    x: cython.pointer(cython.floating)
+    for r in range(rows):
+        o = out + r * m
+        x = a + r * m
+        if op == _ADD_VV:
+            for j in range(m):
+                o[j] = x[j] + b[j]
+        elif op == _SUB_VV:
+            for j in range(m):
+                o[j] = x[j] - b[j]
+        elif op == _MUL_VV:
+            for j in range(m):
+                o[j] = x[j] * b[j]
+        else:
+            for j in range(m):
+                o[j] = x[j] / b[j]
 
 
 def add_in_place(values, other):
@@ -629,7 +660,7 @@ def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
             if _fast_kind(y) == kind:
                 if _same_shape(x, y):
                     return _launch(vv, kind, x, y, 0.0)
-                if _is_row_of(y, x):
+                if vv <= _DIV_VV and _is_row_of(y, x):     # the four arithmetic ops
                     return _launch_rows(vv, kind, x, y, None)
                 return None
             if _same_shape(x, y) and _repeated_value(y, kind, cython.address(s)):
