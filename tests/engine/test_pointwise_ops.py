@@ -846,7 +846,8 @@ _ROWS = [((100, 16), (16,)), ((4, 5, 6), (1, 6)), ((3, 1), (1,)), ((7, 3), (1, 3
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shapes", _ROWS, ids=str)
-@pytest.mark.parametrize("name, op, reference", _FAST_BINARY[:4], ids=[c[0] for c in _FAST_BINARY[:4]])
+@pytest.mark.parametrize("name, op, reference", _FAST_BINARY[:4],
+                         ids=[c[0] for c in _FAST_BINARY[:4]])
 def test_a_row_broadcast_along_a_matrix_equals_numpy_bit_for_bit(name, op, reference, dtype,
                                                                  shapes):
     x = _values(shapes[0], dtype, seed=3)
