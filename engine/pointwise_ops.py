@@ -238,8 +238,9 @@ def _is_bool(x) -> cython.bint:
 # NOTE: numpy spends about 1 us dispatching a ufunc however small its
 # operands, more than the arithmetic on a 16-element tensor costs.  So the
 # compiled engine handles the common cases itself: C-contiguous, aligned,
-# native float32 or float64 arrays of one shape, or a tensor and a Python
-# number.  The output comes from the NumPy C API and a C loop fills it; each
+# native float32 or float64 arrays of one shape, a tensor and a Python
+# number, or (below the parallel size) a matrix and one row broadcast along
+# it.  The output comes from the NumPy C API and a C loop fills it; each
 # loop does exactly the float32 (or float64) operations numpy would, in the
 # same order (a number is first rounded to the tensor's dtype, as numpy's weak
 # scalars are), so results are bit for bit the general path's.  exp, log,
@@ -595,7 +596,8 @@ def add_in_place(values, other):
     small float matrix (a linear layer's bias), else by numpy."""
     if cython.compiled:
         kind: cython.int = _fast_kind(values)
-        if kind != 0 and _fast_kind(other) == kind:
+        if kind != 0 and _fast_kind(other) == kind \
+                and cnp.PyArray_ISWRITEABLE(cython.cast(cnp.ndarray, values)):
             data: cython.p_char = cython.cast(
                 cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, values)))
             n: cython.Py_ssize_t = cnp.PyArray_SIZE(cython.cast(cnp.ndarray, values))

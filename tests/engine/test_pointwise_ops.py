@@ -886,6 +886,16 @@ def test_gradient_sums_for_the_traversal_equal_numpy_bit_for_bit(shapes, dtypes)
             _assert_identical(into, expected)
 
 
+def test_adding_into_a_read_only_array_raises_like_numpy():
+    from engine import pointwise_ops
+    values = np.ones((4, 3), dtype=np.float32)
+    values.flags.writeable = False
+    for other in (np.ones((4, 3), dtype=np.float32), np.ones(3, dtype=np.float32)):
+        with pytest.raises(ValueError, match="read-only"):
+            pointwise_ops.add_in_place(values, other)
+    np.testing.assert_array_equal(values, 1.0)
+
+
 def test_a_leaf_used_several_times_sums_its_gradients():
     x = autograd.tensor(np.arange(8, dtype=np.float32), requires_grad=True)
     w = autograd.tensor(np.arange(8, dtype=np.float32) / 4, requires_grad=True)
