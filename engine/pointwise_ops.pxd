@@ -19,6 +19,7 @@ cdef enum:
     _EXP, _LOG, _SQRT, _TANH, _SIN, _COS
     _OP_COUNT
 
+cdef int _fast_kind(object x)             # 0, or 1 / 2: an array the loops take (float32 / 64)
 cdef Py_ssize_t _PARALLEL_MIN             # elements from which loops use every core
 cdef Py_ssize_t _CHUNK                    # elements per parallel work item
 cdef int _num_threads                     # threads for the loops on large arrays

@@ -284,9 +284,9 @@ def get_num_threads():
 
 
 @cython.cfunc
-@cython.inline
 def _fast_kind(x) -> cython.int:
-    """0, or 1 for an array the fast loops take as float32, 2 as float64."""
+    """0, or 1 for an array the fast loops take as float32, 2 as float64
+    (C-contiguous, aligned, native).  reduce_ops' loops take the same."""
     if not cnp.PyArray_CheckExact(x):
         return 0
     a: cnp.ndarray = cython.cast(cnp.ndarray, x)

@@ -29,6 +29,7 @@ _add_reduce = np.add.reduce
 
 if not cython.compiled:
     from engine.graph import record
+    from engine.pointwise_ops import _fast_kind
     from engine.tensor import TensorBase, make
 
 # PyTorch's names for dtypes, used in its error messages.
@@ -220,15 +221,12 @@ def _small_total(data, mean: cython.bint):
     adds anything, most of a small reduction's time.  This one adds in
     numpy's order (``_pairwise_sum``, then onto 0.0) and divides as numpy
     does (in the array's dtype), so the bits are numpy's."""
-    if not cython.compiled or not cnp.PyArray_CheckExact(data):
+    if not cython.compiled or _fast_kind(data) == 0:
         return None
     a: cnp.ndarray = cython.cast(cnp.ndarray, data)
-    want: cython.int = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
     t: cython.int = cnp.PyArray_TYPE(a)
     n: cython.Py_ssize_t = cnp.PyArray_SIZE(a)
-    if (cnp.PyArray_FLAGS(a) & want) != want or not cnp.PyArray_ISNOTSWAPPED(a) \
-            or (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or n > _SMALL_TOTAL \
-            or (mean and n == 0):
+    if n > _SMALL_TOTAL or (mean and n == 0):
         return None
     out: cnp.ndarray = cnp.PyArray_EMPTY(0, cython.NULL, t, 0)
     f: cython.float
@@ -292,13 +290,11 @@ def _column_sums(data):
     layer.  This loop adds in the same order (from 0.0, row after row), so
     the bits are numpy's.  With one column numpy sums pairwise instead:
     that case, and any other array, is left to it."""
-    if not cython.compiled or not cnp.PyArray_CheckExact(data):
+    if not cython.compiled or _fast_kind(data) == 0:
         return None
     a: cnp.ndarray = cython.cast(cnp.ndarray, data)
-    want: cython.int = cnp.NPY_ARRAY_C_CONTIGUOUS | cnp.NPY_ARRAY_ALIGNED
     t: cython.int = cnp.PyArray_TYPE(a)
-    if (cnp.PyArray_FLAGS(a) & want) != want or not cnp.PyArray_ISNOTSWAPPED(a) \
-            or (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or cnp.PyArray_DIMS(a)[1] < 2:
+    if cnp.PyArray_DIMS(a)[1] < 2:
         return None
     rows: cython.Py_ssize_t = cnp.PyArray_DIMS(a)[0]
     columns: cnp.npy_intp = cnp.PyArray_DIMS(a)[1]
