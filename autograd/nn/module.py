@@ -71,6 +71,19 @@ def _init_hook_dicts(module):
             object.__setattr__(module, name, OrderedDict())
 
 
+def registered(module, name):
+    """``getattr(module, name)``, read first from the parameter registry.
+
+    A forward's ``self.weight`` fails on the instance before
+    ``Module.__getattr__`` finds it, and on Python 3.11 that failure builds
+    an AttributeError message: as much work as a small op.  Anything not
+    registered there (a buffer, a submodule, a plain tensor assigned after
+    ``del module.weight``) takes the normal lookup.
+    """
+    params = module._parameters
+    return params[name] if name in params else getattr(module, name)
+
+
 class _BackwardHookIdentity(Function):
     """Identity on a module's input or output tensors whose backward runs the
     module's backward hooks (``kind`` is "input" or "output")."""

@@ -124,6 +124,22 @@ def test_getattr_and_delattr():
     assert "fc" not in dir(m) and "block" in dir(m)
 
 
+@pytest.mark.parametrize("layer", [nn.Linear(3, 2), nn.Conv2d(3, 2, 1)])
+def test_forward_sees_a_weight_replaced_by_a_plain_tensor_or_none(layer):
+    # forward reads the registry first (module.registered); what is not
+    # registered there must come from the normal lookup, as self.weight does
+    x = autograd.randn(1, 3, 1, 1) if isinstance(layer, nn.Conv2d) else autograd.randn(1, 3)
+    plain = layer.weight.detach() * 2
+    bias = layer.bias.detach().numpy().reshape(
+        (1, 2, 1, 1) if isinstance(layer, nn.Conv2d) else (1, 2))
+    expected = 2 * (layer(x).detach().numpy() - bias)        # twice the weight, no bias
+    del layer.weight
+    layer.weight = plain                       # a plain attribute now
+    assert "weight" not in layer._parameters
+    layer.bias = None
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
 # ----------------------------------------------------------------------
 # iteration
 # ----------------------------------------------------------------------
