@@ -11,4 +11,5 @@ ENGINE_MODULES = (
     "conv_ops",
     "nn_ops",
     "inplace_ops",
+    "optim_ops",
 )

@@ -20,6 +20,7 @@ cdef enum:
     _OP_COUNT
 
 cdef int _fast_kind(object x)             # 0, or 1 / 2: an array the loops take (float32 / 64)
+cdef bint _same_shape(object x, object y)  # two arrays _fast_kind took: one shape?
 cdef Py_ssize_t _PARALLEL_MIN             # elements from which loops use every core
 cdef Py_ssize_t _CHUNK                    # elements per parallel work item
 cdef int _num_threads                     # threads for the loops on large arrays
@@ -28,14 +29,5 @@ cdef int _num_threads                     # threads for the loops on large array
 ctypedef void (*_inner_loop)(char **, cnp.npy_intp *, cnp.npy_intp *, void *) noexcept nogil
 
 # the loop of each op _EXP.._COS: [op - _EXP][0 for float32, 1 for float64]
-# SGD update flags (sgd_update)
-cdef enum:
-    _SGD_MAXIMIZE = 1
-    _SGD_DECAY = 2
-    _SGD_MOMENTUM = 4
-    _SGD_FIRST = 8
-    _SGD_DAMPEN = 16
-    _SGD_NESTEROV = 32
-
 cdef _inner_loop _np_loops[_OP_COUNT - _EXP][2]
 cdef void *_np_loop_data[_OP_COUNT - _EXP][2]

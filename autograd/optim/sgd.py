@@ -1,7 +1,7 @@
 """Stochastic gradient descent, optionally with (Nesterov) momentum."""
 import numpy as np
 
-from engine.pointwise_ops import sgd_update
+from engine.optim_ops import sgd_update
 
 from autograd.optim.optimizer import (
     Optimizer, _check_unsupported, _state_tensor, _update_buffer,
