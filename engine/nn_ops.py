@@ -35,6 +35,7 @@ from engine.shape_ops import reshape, transpose
 
 if not cython.compiled:
     from engine.graph import record
+    from engine.reduce_ops import _column_sums
     from engine.tensor import TensorBase, format_shape, make
 
 _INT64 = np.dtype(np.int64)
@@ -187,6 +188,8 @@ def _linear_backward(ctx, grad):
     x, w = ctx.saved
     rows, n_in, bias_vector = ctx.attrs
     needs = ctx.needs_input_grad
+    if not is_grad_enabled():
+        return _linear_backward_arrays(x, w, grad, rows, n_in, bias_vector, needs)
     xd = (cython.cast(TensorBase, x))._data
     g = grad
     gd = (cython.cast(TensorBase, grad))._data
@@ -205,6 +208,32 @@ def _linear_backward(ctx, grad):
     if needs[2]:
         # a bias of another shape is summed back to it by the engine
         gb = _sum(g, 0) if bias_vector else grad
+    return (ga, gw, gb)
+
+
+@cython.cfunc
+def _linear_backward_arrays(x, w, grad, rows, n_in, bias_vector, needs):
+    # No graph to build (create_graph=False): the same products and sum, with
+    # the same bits, made on the arrays.  The ops above would check and
+    # dispatch three or four times per layer, about a third of a small
+    # layer's backward.
+    xd = (cython.cast(TensorBase, x))._data
+    gd = (cython.cast(TensorBase, grad))._data
+    g = gd if gd.ndim == 2 else gd.reshape(rows, gd.shape[gd.ndim - 1])
+    ga = gw = gb = None
+    if needs[0]:
+        a = np.dot(g, (cython.cast(TensorBase, w))._data)
+        ga = make(a if xd.ndim == 2 else a.reshape(xd.shape))
+    if needs[1]:
+        gw = make(np.dot(g.T, xd if xd.ndim == 2 else xd.reshape(rows, n_in)))
+    if len(needs) == 2:
+        return (ga, gw)
+    if needs[2]:
+        if bias_vector:
+            sums = _column_sums(g)
+            gb = make(sums if sums is not None else np.add.reduce(g, axis=0))
+        else:
+            gb = grad
     return (ga, gw, gb)
 
 

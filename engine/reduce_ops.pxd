@@ -2,3 +2,5 @@ cimport numpy as cnp
 from engine.tensor cimport TensorBase, make
 from engine.graph cimport record
 from engine.pointwise_ops cimport _fast_kind
+
+cdef object _column_sums(object data)      # a float matrix's column sums in numpy's order, or None

@@ -370,6 +370,31 @@ def test_batch_norm_graph_and_fused_formulas_agree():
         _close(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("x_shape, out_features", [((6, 3), 4), ((2, 5, 3), 4), ((6, 3), 1)],
+                         ids=["matrix", "3-D input", "one output"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linear_backward_on_arrays_equals_the_graph_formula_bit_for_bit(x_shape, out_features,
+                                                                          dtype):
+    # without create_graph linear's backward works on the arrays; with it, it
+    # builds the graph from ops: the same products and sums, the same bits
+    rng = np.random.default_rng(7)
+    x = autograd.tensor(rng.standard_normal(x_shape).astype(dtype), requires_grad=True)
+    w = autograd.tensor(rng.standard_normal((out_features, 3)).astype(dtype), requires_grad=True)
+    b = autograd.tensor(rng.standard_normal(out_features).astype(dtype), requires_grad=True)
+    c = autograd.tensor(rng.standard_normal(x_shape[:-1] + (out_features,)).astype(dtype))
+    arrays = autograd.grad((nn_ops.linear(x, w, b) * c).sum(), (x, w, b))
+    graph = autograd.grad((nn_ops.linear(x, w, b) * c).sum(), (x, w, b), create_graph=True)
+    for a, g in zip(arrays, graph):
+        assert a.dtype == g.dtype and a.shape == g.shape
+        np.testing.assert_array_equal(a.numpy(), g.detach().numpy())
+    # and the values are the formulas' (float64 reference)
+    x64, w64, c64 = (t.detach().numpy().astype(np.float64) for t in (x, w, c))
+    rows = c64.reshape(-1, out_features)
+    expected = (c64 @ w64, rows.T @ x64.reshape(-1, 3), rows.sum(axis=0))
+    for a, e in zip(arrays, expected):
+        np.testing.assert_allclose(a.numpy(), e, rtol=1e-5, atol=1e-5)
+
+
 # ----------------------------------------------------------------------
 # second derivatives of the other ops (formulas in engine ops)
 # ----------------------------------------------------------------------
