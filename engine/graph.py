@@ -755,7 +755,11 @@ def _root_gradients(tensors, grad_tensors, caller):
         if g is None:
             if tb._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = make(np.ones(tb._data.shape, dtype=tb._data.dtype))
+            # np.ones is Python code around empty and copyto: microseconds
+            # that every loss.backward() would pay
+            seed = np.empty(tb._data.shape, dtype=tb._data.dtype)
+            seed.fill(1)
+            g = make(seed)
         else:
             if not isinstance(g, TensorBase):
                 g = make(np.asarray(g, dtype=tb._data.dtype))
