@@ -35,6 +35,7 @@ from engine.shape_ops import reshape, transpose
 
 if not cython.compiled:
     from engine.graph import record
+    from engine.linalg_ops import matrix_product
     from engine.reduce_ops import _column_sums
     from engine.tensor import TensorBase, format_shape, make
 
@@ -150,7 +151,7 @@ def linear(input, weight, bias=None):
         )
     n_out = w.shape[0]
     x2 = x if x.ndim == 2 else x.reshape(rows, n_in)
-    values = np.dot(x2, w.T)          # for matrices, np.matmul with less dispatch (see mm)
+    values = matrix_product(x2, w.T)
     out_shape = lead + (n_out,)
     if x.ndim != 2:
         values = values.reshape(out_shape)
@@ -222,10 +223,10 @@ def _linear_backward_arrays(x, w, grad, rows, n_in, bias_vector, needs):
     g = gd if gd.ndim == 2 else gd.reshape(rows, gd.shape[gd.ndim - 1])
     ga = gw = gb = None
     if needs[0]:
-        a = np.dot(g, (cython.cast(TensorBase, w))._data)
+        a = matrix_product(g, (cython.cast(TensorBase, w))._data)
         ga = make(a if xd.ndim == 2 else a.reshape(xd.shape))
     if needs[1]:
-        gw = make(np.dot(g.T, xd if xd.ndim == 2 else xd.reshape(rows, n_in)))
+        gw = make(matrix_product(g.T, xd if xd.ndim == 2 else xd.reshape(rows, n_in)))
     if len(needs) == 2:
         return (ga, gw)
     if needs[2]:
