@@ -4,7 +4,7 @@ import math
 from autograd import _factories
 from autograd.nn import functional as F
 from autograd.nn import init
-from autograd.nn.module import Module, registered
+from autograd.nn.module import Module, _registered
 from autograd.nn.parameter import Parameter
 
 __all__ = ["Conv2d"]
@@ -116,7 +116,7 @@ class Conv2d(Module):
 
     def forward(self, input):
         padding = self._resolve_padding() if isinstance(self.padding, str) else self.padding
-        return F.conv2d(input, registered(self, "weight"), registered(self, "bias"),
+        return F.conv2d(input, _registered(self, "weight"), _registered(self, "bias"),
                         self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self):

@@ -4,7 +4,7 @@ import math
 from autograd import _factories
 from autograd.nn import functional as F
 from autograd.nn import init
-from autograd.nn.module import Module, registered
+from autograd.nn.module import Module, _registered
 from autograd.nn.parameter import Parameter
 
 __all__ = ["Identity", "Linear"]
@@ -64,7 +64,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return F.linear(input, registered(self, "weight"), registered(self, "bias"))
+        return F.linear(input, _registered(self, "weight"), _registered(self, "bias"))
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

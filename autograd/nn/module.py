@@ -71,7 +71,7 @@ def _init_hook_dicts(module):
             object.__setattr__(module, name, OrderedDict())
 
 
-def registered(module, name):
+def _registered(module, name):
     """``getattr(module, name)``, read first from the parameter registry.
 
     A forward's ``self.weight`` fails on the instance before

@@ -126,7 +126,7 @@ def test_getattr_and_delattr():
 
 @pytest.mark.parametrize("layer", [nn.Linear(3, 2), nn.Conv2d(3, 2, 1)])
 def test_forward_sees_a_weight_replaced_by_a_plain_tensor_or_none(layer):
-    # forward reads the registry first (module.registered); what is not
+    # forward reads the registry first (module._registered); what is not
     # registered there must come from the normal lookup, as self.weight does
     x = autograd.randn(1, 3, 1, 1) if isinstance(layer, nn.Conv2d) else autograd.randn(1, 3)
     plain = layer.weight.detach() * 2
