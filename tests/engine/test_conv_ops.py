@@ -51,6 +51,10 @@ def _conv_samples(rng):
         _conv(rng, (2, 3, 4, 4), (5, 3, 1, 1), "pointwise"),
         _conv(rng, (2, 3, 5, 5), (5, 3, 1, 1), "pointwise-stride2", stride=2),
         _conv(rng, (1, 2, 3, 3), (2, 2, 3, 3), "kernel-fills-input"),
+        # at most four output positions in all: the input gradient's product
+        # is made transposed (conv_ops._FEW_COLUMNS)
+        _conv(rng, (1, 4, 2, 2), (3, 4, 3, 3), "batch1-2x2-map", padding=1),
+        _conv(rng, (1, 4, 3, 3), (6, 2, 3, 3), "groups2-one-position", groups=2),
         _conv(rng, (1, 1, 7, 7), (1, 1, 2, 2), "stride-over-kernel", stride=3, padding=1),
         _conv(rng, (2, 2, 4, 4), (3, 2, 3, 3), "weight-frozen", w_arg=lambda a: Arg(a, False)),
         _conv(rng, (2, 2, 4, 4), (3, 2, 3, 3), "input-frozen", x_arg=lambda a: Arg(a, False),
