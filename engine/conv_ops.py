@@ -679,7 +679,7 @@ def _grad_rows(grad, dtype):
 # input gradient's product is made as (rows^T @ W)^T.  For W^T @ rows
 # OpenBLAS copies all of W into its packed layout, which then costs more
 # than the arithmetic: 2.05 -> 1.32 ms at two threads for ResNet-18's
-# 512x4608 weights at batch 1 (1.1-1.2x slower instead from 16 columns).
+# 512x4608 weights at batch 1 (but slower from 16 columns on).
 _FEW_COLUMNS = 4
 
 
