@@ -358,14 +358,7 @@ def _kernel_tables(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
     if found is not None:
         return found
     geom = np.array([kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n], dtype=np.intp)
-    # per kernel column j: iw = ow*sw + off, inside 0..W-1 for ow in [lo, hi)
-    spans = np.zeros(3 * kw, dtype=np.intp)
-    for j in range(kw):
-        off = j * dw - pl
-        lo = 0 if off >= 0 else (sw - 1 - off) // sw
-        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
-        lo = min(lo, ow_n)
-        spans[3 * j:3 * j + 3] = (off, lo, max(lo, min(hi, ow_n)))
+    spans = _column_spans(w_n, kw, sw, pl, dw, ow_n)
     if ow_n <= _TABLE_MAX_OW:
         table = _tap_table(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
     else:
@@ -374,6 +367,19 @@ def _kernel_tables(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
         _TABLES.clear()
     _TABLES[key] = (geom, spans, table)
     return geom, spans, table
+
+
+def _column_spans(w_n, kw, sw, pl, dw, ow_n):
+    """Per kernel column j: (off, lo, hi), where output column ow reads
+    input column ow*sw + off, inside the plane for ow in [lo, hi)."""
+    spans = np.zeros(3 * kw, dtype=np.intp)
+    for j in range(kw):
+        off = j * dw - pl
+        lo = 0 if off >= 0 else (sw - 1 - off) // sw
+        hi = 0 if w_n - 1 - off < 0 else (w_n - 1 - off) // sw + 1
+        lo = min(lo, ow_n)
+        spans[3 * j:3 * j + 3] = (off, lo, max(lo, min(hi, ow_n)))
+    return spans
 
 
 def _tap_table(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
@@ -820,41 +826,56 @@ def _check_out(name, x, oh_n, ow_n):
 def _max_pool_plane(x: cython.pointer(cython.floating), out: cython.pointer(cython.floating),
                     idx: cython.pointer(cython.longlong), h_n: cython.Py_ssize_t,
                     w_n: cython.Py_ssize_t, oh_n: cython.Py_ssize_t, ow_n: cython.Py_ssize_t,
-                    g: cython.pointer(cython.Py_ssize_t),
+                    g: cython.pointer(cython.Py_ssize_t), spans: cython.pointer(cython.Py_ssize_t),
                     neg_inf: cython.floating) -> cython.void:
-    # g: kh, kw, sh, sw, ph, pw, dh, dw
+    # g: kh, kw, sh, sw, ph, pw, dh, dw; spans: _column_spans'.  Read into
+    # locals once: the stores through out and idx could alias them for all
+    # the compiler knows.
     kh: cython.Py_ssize_t = g[0]
     kw: cython.Py_ssize_t = g[1]
+    sh: cython.Py_ssize_t = g[2]
+    ph: cython.Py_ssize_t = g[4]
+    dh: cython.Py_ssize_t = g[6]
+    sw: cython.Py_ssize_t = g[3]
     oh: cython.Py_ssize_t
     ow: cython.Py_ssize_t
     i: cython.Py_ssize_t
     j: cython.Py_ssize_t
     ih: cython.Py_ssize_t
-    iw: cython.Py_ssize_t
-    best_i: cython.Py_ssize_t
-    row: cython.pointer(cython.floating)
+    off: cython.Py_ssize_t
+    lo: cython.Py_ssize_t
+    hi: cython.Py_ssize_t
+    at: cython.Py_ssize_t
     v: cython.floating
-    best: cython.floating
+    best: cython.pointer(cython.floating)
+    best_i: cython.pointer(cython.longlong)
+    row: cython.pointer(cython.floating)
+    # One output row at a time, tap after tap in (i, j) order, each tap
+    # updating the whole row's running maxima: the outputs of a row do not
+    # wait on each other, where one window's taps would form a chain of
+    # dependent compares.
     for oh in range(oh_n):
+        best = out + oh * ow_n
+        best_i = idx + oh * ow_n
         for ow in range(ow_n):
-            best = neg_inf
-            best_i = -1
-            for i in range(kh):
-                ih = oh * g[2] - g[4] + i * g[6]
-                if ih < 0 or ih >= h_n:
-                    continue
-                row = x + ih * w_n
-                for j in range(kw):
-                    iw = ow * g[3] - g[5] + j * g[7]
-                    if iw < 0 or iw >= w_n:
-                        continue
-                    v = row[iw]
+            best[ow] = neg_inf
+            best_i[ow] = -1
+        for i in range(kh):
+            ih = oh * sh - ph + i * dh
+            if ih < 0 or ih >= h_n:
+                continue
+            row = x + ih * w_n
+            for j in range(kw):
+                off = spans[3 * j]
+                lo = spans[3 * j + 1]
+                hi = spans[3 * j + 2]
+                for ow in range(lo, hi):
+                    at = ow * sw + off
+                    v = row[at]
                     # the first position wins ties; nan propagates
-                    if best_i < 0 or v > best or v != v:
-                        best = v
-                        best_i = ih * w_n + iw
-            out[oh * ow_n + ow] = best
-            idx[oh * ow_n + ow] = best_i
+                    if best_i[ow] < 0 or v > best[ow] or v != v:
+                        best[ow] = v
+                        best_i[ow] = ih * w_n + at
 
 
 @cython.cfunc
@@ -862,15 +883,17 @@ def _max_pool_plane(x: cython.pointer(cython.floating), out: cython.pointer(cyth
 @cython.wraparound(False)
 def _max_pool_kernel(x: cython.floating[:, :, ::1], out: cython.floating[:, :, ::1],
                      idx: cython.longlong[:, :, ::1], geom: cython.Py_ssize_t[::1],
-                     neg_inf: cython.floating, threads: cython.int) -> cython.void:
+                     spans: cython.Py_ssize_t[::1], neg_inf: cython.floating,
+                     threads: cython.int) -> cython.void:
     p: cython.Py_ssize_t
     g: cython.pointer(cython.Py_ssize_t) = cython.address(geom[0])
+    sp: cython.pointer(cython.Py_ssize_t) = cython.address(spans[0])
     with cython.nogil:
         # planes are independent: any thread split gives the same values
         for p in prange(x.shape[0], schedule="static", num_threads=threads):
             _max_pool_plane(cython.address(x[p, 0, 0]), cython.address(out[p, 0, 0]),
                             cython.address(idx[p, 0, 0]), x.shape[1], x.shape[2],
-                            out.shape[1], out.shape[2], g, neg_inf)
+                            out.shape[1], out.shape[2], g, sp, neg_inf)
 
 
 def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n):
@@ -888,15 +911,16 @@ def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh_n, ow_n):
             return out, idx
         iv = idx
         geom = np.array([kh, kw, sh, sw, ph, pw, dh, dw], dtype=np.intp)
+        spans = _column_spans(w_n, kw, sw, pw, dw, ow_n)
         threads = _threads_for(x.size)
         if x.dtype == np.float32:
             x32 = x
             o32 = out
-            _max_pool_kernel[cython.float](x32, o32, iv, geom, -np.inf, threads)
+            _max_pool_kernel[cython.float](x32, o32, iv, geom, spans, -np.inf, threads)
         else:
             x64 = x
             o64 = out
-            _max_pool_kernel[cython.double](x64, o64, iv, geom, -np.inf, threads)
+            _max_pool_kernel[cython.double](x64, o64, iv, geom, spans, -np.inf, threads)
         return out, idx
     pb = _padded_extent(h_n, kh, dh, sh, oh_n, ph)
     pr = _padded_extent(w_n, kw, dw, sw, ow_n, pw)

@@ -182,6 +182,46 @@ def test_max_pool2d_ties_take_the_first_and_nan_propagates():
     assert out.item() == 2. and idx.item() == 0
 
 
+def _max_pool_reference(x, k, s, p, d, oh_n, ow_n):
+    """Window by window, taps in row-major order: the first maximum wins,
+    and a nan wins over everything (the last nan, as the kernel keeps it)."""
+    planes, h_n, w_n = x.shape
+    out = np.full((planes, oh_n, ow_n), -np.inf, dtype=x.dtype)
+    idx = np.full((planes, oh_n, ow_n), -1, dtype=np.int64)
+    for q in range(planes):
+        for oh in range(oh_n):
+            for ow in range(ow_n):
+                for i in range(k[0]):
+                    for j in range(k[1]):
+                        ih = oh * s[0] - p[0] + i * d[0]
+                        iw = ow * s[1] - p[1] + j * d[1]
+                        if not (0 <= ih < h_n and 0 <= iw < w_n):
+                            continue
+                        v = x[q, ih, iw]
+                        if idx[q, oh, ow] < 0 or v > out[q, oh, ow] or np.isnan(v):
+                            out[q, oh, ow] = v
+                            idx[q, oh, ow] = ih * w_n + iw
+    return out, idx
+
+
+@pytest.mark.parametrize("k, s, p, d, ceil", [
+    ((3, 3), (2, 2), (1, 1), (1, 1), False),
+    ((2, 3), (1, 2), (1, 0), (2, 1), False),
+    ((3, 2), (2, 3), (1, 1), (1, 2), True),
+    ((1, 1), (2, 2), (0, 0), (1, 1), False),
+])
+def test_max_pool2d_matches_window_by_window_reference_with_ties_and_nans(k, s, p, d, ceil):
+    # few distinct values, so most windows hold ties, and a sprinkling of nans
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 4, (6, 9, 11)).astype(np.float32)
+    x[rng.random(x.shape) < 0.03] = np.nan
+    out, idx = conv_ops.max_pool2d(autograd.tensor(x), k, s, p, d, ceil_mode=ceil,
+                                   return_indices=True)
+    want_out, want_idx = _max_pool_reference(x, k, s, p, d, *out.shape[1:])
+    np.testing.assert_array_equal(out.numpy(), want_out)
+    np.testing.assert_array_equal(idx.numpy(), want_idx)
+
+
 def test_pool_node_names():
     x = _leaf(np.ones((1, 1, 4, 4)))
     assert conv_ops.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
