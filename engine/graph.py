@@ -295,10 +295,11 @@ class AccumulateGrad(Node):
 @cython.cfunc
 def _sole_reference(grad) -> cython.bint:
     """Is the gradient ``grad`` referenced only by the caller's one local, and
-    its array only by ``grad``, owning its memory (not a view)?  Then nobody
-    else can see it, and a leaf can take it as its ``.grad`` without a copy,
-    as PyTorch steals such a gradient.  (Uncompiled, reference counts are
-    not that predictable: never.)"""
+    its array only by ``grad``, owning its memory or viewing (a reshape,
+    say) an array that owns its memory and that only this view holds?  Then
+    nobody else can see it, and a leaf can take it as its ``.grad`` without
+    a copy, as PyTorch steals such a gradient.  (Uncompiled, reference counts
+    are not that predictable: never.)"""
     if not cython.compiled:
         return False
     if not isinstance(grad, TensorBase):
@@ -309,7 +310,13 @@ def _sole_reference(grad) -> cython.bint:
             or _Py_REFCNT(cython.cast(cython.pointer(PyObject), data)) != 2:
         return False   # data: grad._data and the local above
     a: cnp.ndarray = cython.cast(cnp.ndarray, data)
-    return cnp.PyArray_BASE(a) == cython.NULL and cnp.PyArray_CHKFLAGS(a, cnp.NPY_ARRAY_OWNDATA)
+    base: cython.pointer(PyObject) = cython.cast(cython.pointer(PyObject), cnp.PyArray_BASE(a))
+    if base == cython.NULL:
+        return cnp.PyArray_CHKFLAGS(a, cnp.NPY_ARRAY_OWNDATA)
+    if _Py_REFCNT(base) != 1 or not cnp.PyArray_CheckExact(cython.cast(object, base)):
+        return False   # base: held by the view alone
+    b: cnp.ndarray = cython.cast(cnp.ndarray, cython.cast(object, base))
+    return cnp.PyArray_BASE(b) == cython.NULL and cnp.PyArray_CHKFLAGS(b, cnp.NPY_ARRAY_OWNDATA)
 
 
 class PyNode(Node):

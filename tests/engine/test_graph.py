@@ -338,6 +338,42 @@ def test_a_leaf_takes_only_gradients_nobody_else_holds():
     np.testing.assert_array_equal(c.grad.numpy(), [7., 7.])
 
 
+def _reshaped_gradient(keep):
+    """A Function whose backward hands back a reshape (a view) of a new
+    array, kept in ``keep`` too when it is a list."""
+    class Reshaped(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            flat = np.full(4, 2.)
+            if keep is not None:
+                keep.append(flat)
+            return autograd.from_numpy(flat.reshape(2, 2))
+    return Reshaped
+
+
+def test_a_leaf_copies_a_gradient_viewing_an_array_someone_else_holds():
+    kept = []
+    a = autograd.zeros(2, 2, dtype=autograd.float64, requires_grad=True)
+    _reshaped_gradient(kept).apply(a).sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), kept[0])
+    kept[0][:] = 0.
+    np.testing.assert_array_equal(a.grad.numpy(), [[2., 2.], [2., 2.]])
+
+
+def test_a_gradient_viewing_an_array_nobody_holds_accumulates_like_any_other():
+    a = autograd.zeros(2, 2, dtype=autograd.float64, requires_grad=True)
+    _reshaped_gradient(None).apply(a).sum().backward()
+    first = a.grad
+    np.testing.assert_array_equal(first.numpy(), [[2., 2.], [2., 2.]])
+    _reshaped_gradient(None).apply(a).sum().backward()
+    assert a.grad is first
+    np.testing.assert_array_equal(a.grad.numpy(), [[4., 4.], [4., 4.]])
+
+
 def test_no_reference_cycles_between_tensors_and_nodes(no_collector):
     # With the collector off, only reference counting can free the graph.
     a, b = _leaves()
