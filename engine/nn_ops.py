@@ -394,11 +394,13 @@ def _c_grad_sums(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
 def _c_affine(x: cython.floating[:, :, ::1], scale: cython.double[::1],
               shift: cython.double[::1], out: cython.floating[:, :, ::1],
               threads: cython.int) -> cython.void:
-    # out = x * scale[c] + shift[c], one (image, channel) plane per step
+    # out = x * scale[c] + shift[c], a channel's planes per step (walking
+    # (image, channel) planes instead costs a division per plane, which is
+    # most of the time when the planes are small)
     n: cython.Py_ssize_t = x.shape[0]
     c: cython.Py_ssize_t = x.shape[1]
     k: cython.Py_ssize_t = x.shape[2]
-    q: cython.Py_ssize_t
+    i: cython.Py_ssize_t
     j: cython.Py_ssize_t
     l: cython.Py_ssize_t
     a: cython.double
@@ -408,14 +410,14 @@ def _c_affine(x: cython.floating[:, :, ::1], scale: cython.double[::1],
     xb: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
     ob: cython.pointer(cython.floating) = cython.address(out[0, 0, 0])
     with cython.nogil:
-        for q in prange(n * c, schedule="static", num_threads=threads):
-            j = q % c
+        for j in prange(c, schedule="static", num_threads=threads):
             a = scale[j]
             b = shift[j]
-            xp = xb + q * k
-            op = ob + q * k
-            for l in range(k):
-                op[l] = xp[l] * a + b
+            for i in range(n):
+                xp = xb + (i * c + j) * k
+                op = ob + (i * c + j) * k
+                for l in range(k):
+                    op[l] = xp[l] * a + b
 
 
 @cython.cfunc
@@ -426,11 +428,12 @@ def _c_grad_input(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
                   mean: cython.double[::1], k1: cython.double[::1], k2: cython.double[::1],
                   k3: cython.double[::1], out: cython.floating[:, :, ::1],
                   threads: cython.int) -> cython.void:
-    # out = g * k1[c] + (x - mean[c]) * k2[c] + k3[c]
+    # out = g * k1[c] + (x - mean[c]) * k2[c] + k3[c], a channel's planes
+    # per step, as in _c_affine
     n: cython.Py_ssize_t = x.shape[0]
     c: cython.Py_ssize_t = x.shape[1]
     k: cython.Py_ssize_t = x.shape[2]
-    q: cython.Py_ssize_t
+    i: cython.Py_ssize_t
     j: cython.Py_ssize_t
     l: cython.Py_ssize_t
     a: cython.double
@@ -444,17 +447,17 @@ def _c_grad_input(g: cython.floating[:, :, ::1], x: cython.floating[:, :, ::1],
     xb: cython.pointer(cython.floating) = cython.address(x[0, 0, 0])
     ob: cython.pointer(cython.floating) = cython.address(out[0, 0, 0])
     with cython.nogil:
-        for q in prange(n * c, schedule="static", num_threads=threads):
-            j = q % c
+        for j in prange(c, schedule="static", num_threads=threads):
             a = k1[j]
             b = k2[j]
             d = k3[j]
             m = mean[j]
-            gp = gb + q * k
-            xp = xb + q * k
-            op = ob + q * k
-            for l in range(k):
-                op[l] = gp[l] * a + (xp[l] - m) * b + d
+            for i in range(n):
+                gp = gb + (i * c + j) * k
+                xp = xb + (i * c + j) * k
+                op = ob + (i * c + j) * k
+                for l in range(k):
+                    op[l] = gp[l] * a + (xp[l] - m) * b + d
 
 
 @cython.cfunc
