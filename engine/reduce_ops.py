@@ -797,6 +797,10 @@ def _shifted(data, axis):
     """``data`` minus its max along ``axis``, so exp cannot overflow."""
     if data.size == 0:
         return data.copy()
+    if axis == data.ndim - 1:
+        shifted = _shifted_rows(data)
+        if shifted is not None:
+            return shifted
     peak = np.max(data, axis=axis, keepdims=True)
     finite = np.isfinite(peak)
     if not finite.all():
@@ -824,7 +828,7 @@ def softmax(input, dim=None, dtype=None):
         e = np.exp(_shifted(data, axis))
         # NOTE: an all -inf slice sums to 0 and gives nan, as in PyTorch.
         with np.errstate(invalid="ignore"):
-            values = e / _add_reduce(e, axis=axis, keepdims=True)
+            values = e / _sums_along(e, axis)
     out = make(values)
     record(out, "SoftmaxBackward0", _softmax_backward, (input,), (), True, axis)
     return out
@@ -852,10 +856,121 @@ def log_softmax(input, dim=None, dtype=None):
     else:
         shifted = _shifted(data, axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = shifted - np.log(_add_reduce(np.exp(shifted), axis=axis, keepdims=True))
+            values = shifted - np.log(_sums_along(np.exp(shifted), axis))
     out = make(values)
     record(out, "LogSoftmaxBackward0", _log_softmax_backward, (input,), (), True, axis)
     return out
+
+
+def _sums_along(data, axis):
+    """``data``'s sums along ``axis``, kept as a dimension of size 1."""
+    if axis == data.ndim - 1:
+        sums = _row_sums(data)
+        if sums is not None:
+            return sums
+    return _add_reduce(data, axis=axis, keepdims=True)
+
+
+# softmax and log_softmax over the last axis of a small matrix (a
+# classifier's logits, say) spend most of their time in numpy's max and sum
+# along that axis: its iterator takes a step per row, each costing more than
+# a short row's arithmetic.  These C loops do the same arithmetic in the
+# same order, so the bits are numpy's (exp and log stay numpy's).
+
+@cython.cfunc
+def _rows_of(data):
+    """``data`` as (rows, n) for the row loops: a non-empty C-contiguous
+    float array of at least one dimension, or None."""
+    if not cython.compiled or _fast_kind(data) == 0:
+        return None
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    nd: cython.int = cnp.PyArray_NDIM(a)
+    if nd == 0 or cnp.PyArray_SIZE(a) == 0:
+        return None
+    n: cython.Py_ssize_t = cnp.PyArray_DIMS(a)[nd - 1]
+    return (cnp.PyArray_SIZE(a) // n, n)
+
+
+@cython.cfunc
+def _shifted_rows(data):
+    """``_shifted`` along the last axis by a C loop, or None."""
+    shape = _rows_of(data)
+    if shape is None:
+        return None
+    rows: cython.Py_ssize_t = shape[0]
+    n: cython.Py_ssize_t = shape[1]
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    out: cnp.ndarray = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a),
+                                         cnp.PyArray_TYPE(a), 0)
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        _shift_rows(cython.cast(cython.p_float, cnp.PyArray_DATA(a)),
+                    cython.cast(cython.p_float, cnp.PyArray_DATA(out)), rows, n)
+    else:
+        _shift_rows(cython.cast(cython.p_double, cnp.PyArray_DATA(a)),
+                    cython.cast(cython.p_double, cnp.PyArray_DATA(out)), rows, n)
+    return out
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _shift_rows(a: cython.pointer(cython.floating), out: cython.pointer(cython.floating),
+                rows: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.void:
+    # each row minus its maximum (nan if the row holds one, as np.max), or
+    # minus 0 where that maximum is not finite, as _shifted's np.where
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    row: cython.pointer(cython.floating)
+    peak: cython.floating
+    v: cython.floating
+    for i in range(rows):
+        row = a + i * n
+        peak = row[0]
+        for j in range(1, n):
+            v = row[j]
+            if v > peak or v != v:
+                peak = v
+        if not (peak - peak == 0):    # inf - inf and nan - nan are nan
+            peak = 0
+        for j in range(n):
+            out[i * n + j] = row[j] - peak
+
+
+@cython.cfunc
+def _row_sums(data):
+    """``np.add.reduce(data, axis=-1, keepdims=True)`` by a C loop, or None."""
+    shape = _rows_of(data)
+    if shape is None:
+        return None
+    rows: cython.Py_ssize_t = shape[0]
+    n: cython.Py_ssize_t = shape[1]
+    a: cnp.ndarray = cython.cast(cnp.ndarray, data)
+    nd: cython.int = cnp.PyArray_NDIM(a)
+    dims: cnp.npy_intp[64]     # NPY_MAXDIMS
+    k: cython.int
+    for k in range(nd):
+        dims[k] = cnp.PyArray_DIMS(a)[k]
+    dims[nd - 1] = 1
+    out: cnp.ndarray = cnp.PyArray_EMPTY(nd, dims, cnp.PyArray_TYPE(a), 0)
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        _sum_rows(cython.cast(cython.p_float, cnp.PyArray_DATA(a)),
+                  cython.cast(cython.p_float, cnp.PyArray_DATA(out)), rows, n)
+    else:
+        _sum_rows(cython.cast(cython.p_double, cnp.PyArray_DATA(a)),
+                  cython.cast(cython.p_double, cnp.PyArray_DATA(out)), rows, n)
+    return out
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+def _sum_rows(a: cython.pointer(cython.floating), out: cython.pointer(cython.floating),
+              rows: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.void:
+    # numpy's order along a contiguous axis: pairwise, then onto 0
+    i: cython.Py_ssize_t
+    zero: cython.floating = 0
+    for i in range(rows):
+        out[i] = zero + _pairwise_sum(a + i * n, n)
 
 
 def _log_softmax_backward(ctx, grad):

@@ -539,6 +539,38 @@ def test_softmax_of_large_inputs_is_finite_and_matches_torch(dtype, name, dim):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), **tol)
 
 
+def _numpy_softmaxes(data, axis):
+    """softmax and log_softmax as numpy computes them, max-shifted, a
+    non-finite max shifting by 0."""
+    peak = np.max(data, axis=axis, keepdims=True)
+    shifted = data - np.where(np.isfinite(peak), peak, 0)
+    e = np.exp(shifted)
+    total = np.add.reduce(e, axis=axis, keepdims=True)
+    return e / total, shifted - np.log(total)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_along_the_last_axis_has_numpys_bits(dtype):
+    # the compiled engine finds the rows' maxima and sums by its own loops
+    # there; row lengths around the pairwise sum's block sizes, values over
+    # many magnitudes, and rows holding nan, inf or -inf only
+    rng = np.random.default_rng(23)
+    shapes = [(5, n) for n in (1, 2, 7, 8, 9, 16, 100, 128, 129, 300)] + [(2, 3, 10), (10,)]
+    for shape in shapes:
+        data = (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)).astype(dtype)
+        rows = data.reshape(-1, shape[-1])
+        if rows.shape[0] >= 5:
+            rows[1, -1] = np.nan
+            rows[2, 0] = np.inf
+            rows[3] = -np.inf
+        with np.errstate(all="ignore"):
+            want_soft, want_log = _numpy_softmaxes(data, -1)
+            got_soft = autograd.tensor(data).softmax(-1).numpy()
+            got_log = autograd.tensor(data).log_softmax(-1).numpy()
+        assert got_soft.tobytes() == want_soft.tobytes(), shape
+        assert got_log.tobytes() == want_log.tobytes(), shape
+
+
 def test_softmax_values_and_node_names():
     t = autograd.tensor([[1000.0, 1000.0], [0.0, np.log(3.0)]], requires_grad=True)
     s = autograd.softmax(t, 1)
