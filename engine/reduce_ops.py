@@ -199,6 +199,10 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     values = None
     if np_dtype is None and not keepdim and data.ndim == 2 and axes == (0,):
         values = _column_sums(data)
+    elif np_dtype is None and axes == (data.ndim - 1,):
+        values = _row_sums(data)
+        if values is not None and not keepdim:
+            values = values.reshape(data.shape[:data.ndim - 1])
     if values is None:
         values = _add_reduce(data, axis=axes, keepdims=bool(keepdim), dtype=np_dtype)
     out = make(values)
@@ -938,12 +942,16 @@ def _shift_rows(a: cython.pointer(cython.floating), out: cython.pointer(cython.f
 
 @cython.cfunc
 def _row_sums(data):
-    """``np.add.reduce(data, axis=-1, keepdims=True)`` by a C loop, or None."""
+    """``np.add.reduce(data, axis=-1, keepdims=True)`` by a C loop, or None
+    (also for rows longer than ``_SMALL_TOTAL``, which numpy may sum in
+    blocks)."""
     shape = _rows_of(data)
     if shape is None:
         return None
     rows: cython.Py_ssize_t = shape[0]
     n: cython.Py_ssize_t = shape[1]
+    if n > _SMALL_TOTAL:
+        return None
     a: cnp.ndarray = cython.cast(cnp.ndarray, data)
     nd: cython.int = cnp.PyArray_NDIM(a)
     dims: cnp.npy_intp[64]     # NPY_MAXDIMS

@@ -246,6 +246,20 @@ def test_sum_and_mean_of_everything_have_numpys_bits(dtype):
                 assert got.tobytes() == np.asarray(expected, dtype).tobytes(), size
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(100, 10), (3, 1), (4, 7, 129), (2, 8192), (2, 8193), (6,)])
+def test_sums_along_the_last_axis_have_numpys_bits(dtype, shape):
+    # the compiled engine sums short rows by its own loop, pairwise as numpy
+    rng = np.random.default_rng(24)
+    data = (rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 7, shape)).astype(dtype)
+    data.flat[0] = -0.0
+    for keepdim in (False, True):
+        expected = np.add.reduce(data, axis=-1, keepdims=keepdim)
+        got = autograd.tensor(data).sum(-1, keepdim=keepdim).numpy()
+        assert got.shape == expected.shape
+        assert got.tobytes() == np.asarray(expected, dtype).tobytes(), (shape, keepdim)
+
+
 @pytest.mark.parametrize("values", [[-0.0] * 3, [-0.0] * 12, [np.nan, 1.0], [np.inf, -np.inf],
                                     [np.inf] * 9, [3e38, 3e38]])
 def test_sum_and_mean_of_special_values_match_numpy(values):
