@@ -28,6 +28,10 @@ DEBUG = os.environ.get("CYGRAD_DEBUG", "") not in ("", "0")
 OPENMP = ["-fopenmp"]
 FLOAT_ARGS = ["-ffp-contract=off"]
 
+# C headers the .pxd files include; a module that cimports such a .pxd
+# includes them too, so every module is rebuilt when one changes.
+HEADERS = ["engine/sgemm.h"]
+
 DIRECTIVES = {
     "language_level": 3,
     "boundscheck": DEBUG,
@@ -45,7 +49,7 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=(["-O0", "-g"] if DEBUG else ["-O3"]) + FLOAT_ARGS + OPENMP,
         extra_link_args=OPENMP,
-        depends=[f"engine/{name}.pxd"],
+        depends=[f"engine/{name}.pxd"] + HEADERS,
     )
     for name in ENGINE_MODULES
 ]

@@ -363,3 +363,96 @@ def test_rmatmul_multiplies_in_the_reflected_order():
     assert autograd.Tensor.__rmatmul__(b, a).tolist() == [[11.]]
     assert autograd.Tensor.__rmatmul__(a, b).tolist() == [[3., 6.], [4., 8.]]
 
+
+
+# ----------------------------------------------------------------------
+# Large float32 products: the compiled engine's own GEMM (engine/sgemm.h)
+# ----------------------------------------------------------------------
+
+def _layout(x, kind):
+    """x's values in another memory layout: C order, F order, every other
+    element of a larger array, or reversed along both axes."""
+    if kind == "c":
+        return np.ascontiguousarray(x)
+    if kind == "f":
+        return np.asfortranarray(x)
+    if kind == "strided":
+        wide = np.zeros((x.shape[0], 2 * x.shape[1]), x.dtype)
+        wide[:, ::2] = x
+        return wide[:, ::2]
+    return np.ascontiguousarray(x[::-1, ::-1])[::-1, ::-1]
+
+
+def _relative_error(got, expected):
+    return np.abs(got - expected).max() / np.abs(expected).max()
+
+
+# (m, k, n): an MLP layer; every edge of the kernel's 12x32 blocks and
+# 256-long k slices; more rows than one packed block (480); few rows.
+_GEMM_SHAPES = [(128, 784, 512), (37, 300, 200), (481, 100, 97), (8, 2049, 130)]
+
+
+@pytest.mark.parametrize("m,k,n", _GEMM_SHAPES)
+@pytest.mark.parametrize("layout_a", ["c", "f", "strided", "reversed"])
+@pytest.mark.parametrize("layout_b", ["c", "f", "strided", "reversed"])
+def test_float32_products_match_float64_in_every_layout(m, k, n, layout_a, layout_b):
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    got = autograd.mm(autograd.from_numpy(_layout(a, layout_a)),
+                      autograd.from_numpy(_layout(b, layout_b))).numpy()
+    assert got.shape == (m, n) and got.dtype == np.float32
+    # float32 rounding of k-long sums: about 1e-7 * sqrt(k) of the largest value
+    assert _relative_error(got, expected) < 2e-6
+
+
+@pytest.mark.parametrize("m,k,n", [(128, 784, 512), (481, 100, 97)])
+def test_float32_products_are_identical_on_one_and_two_threads(m, k, n):
+    rng = np.random.default_rng(0)
+    a = autograd.from_numpy(rng.standard_normal((m, k)).astype(np.float32))
+    b = autograd.from_numpy(rng.standard_normal((n, k)).astype(np.float32))
+    before = autograd.get_num_threads()
+    try:
+        autograd.set_num_threads(1)
+        one = autograd.mm(a, b.t()).numpy()
+        autograd.set_num_threads(2)
+        two = autograd.mm(a, b.t()).numpy()
+    finally:
+        autograd.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_float32_products_propagate_nan_and_inf_like_numpy():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((40, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 100)).astype(np.float32)
+    a[3, 7] = np.nan
+    a[20, 299] = np.inf         # the last k, in the leftover past 256 + 32
+    b[5, 99] = -np.inf          # the last column, in a partly filled block
+    b[:, 64] = 0.0
+    a[30, :] = 0.0
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    got = autograd.mm(autograd.from_numpy(a), autograd.from_numpy(b)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(got), np.isposinf(expected))
+    np.testing.assert_array_equal(np.isneginf(got), np.isneginf(expected))
+    finite = np.isfinite(expected)
+    assert np.isnan(got[3]).all() and np.isnan(got[:, 99]).sum() >= 1
+    assert _relative_error(got[finite], expected[finite]) < 2e-6
+
+
+def test_linear_layer_products_match_float64_forward_and_backward():
+    """x @ W^T, g @ W and g^T @ x at an MLP layer's shape, through linear."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    w = rng.standard_normal((512, 784)).astype(np.float32)
+    g = rng.standard_normal((128, 512)).astype(np.float32)
+    xt = autograd.from_numpy(x).requires_grad_()
+    wt = autograd.from_numpy(w).requires_grad_()
+    out = autograd.nn.functional.linear(xt, wt)
+    out.backward(autograd.from_numpy(g))
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    assert _relative_error(out.detach().numpy(), x64 @ w64.T) < 2e-6
+    assert _relative_error(xt.grad.numpy(), g64 @ w64) < 2e-6
+    assert _relative_error(wt.grad.numpy(), g64.T @ x64) < 2e-6
