@@ -87,26 +87,19 @@ static CYGRAD_AVX512 void cygrad_sgemm_kernel(
     }
 }
 
-/* Pack `lines` lines of a matrix (rows of A or columns of B; line j starts at
- * src + j * s_line, its k-th value is s_k further per k) into dst as kc
- * groups of `width` values, zero past `lines`. */
-static CYGRAD_AVX512 void cygrad_sgemm_pack(
+/* Pack one panel: `lines` (at most `width`) lines of a matrix (rows of A or
+ * columns of B; line j starts at src + j * s_line, its k-th value is s_k
+ * further per k) into dst as kc groups of `width` values, zero past `lines`. */
+static CYGRAD_AVX512 void cygrad_sgemm_pack_panel(
     const float *src, long s_line, long s_k, int lines, int kc, float *restrict dst, int width)
 {
     for (int h = 0; h < width; h += 16) {
         const float *s = src + h * s_line;
         int n = lines - h;               /* real lines in this group of 16 */
         int lanes = width - h < 16 ? width - h : 16;
-        __mmask16 real = cygrad_mask(n), store = cygrad_mask(lanes);
+        __mmask16 store = cygrad_mask(lanes);
         if (n > 16) n = 16;
         int k = 0;
-        if (s_line == 1) {
-            /* the lines are adjacent: each k is one (masked) vector load */
-            for (; k < kc; k++)
-                _mm512_mask_storeu_ps(dst + k * width + h, store,
-                                      _mm512_maskz_loadu_ps(real, s + k * s_k));
-            continue;
-        }
         if (s_k == 1) {
             /* each line runs along k: transpose 16 lines x 16 k at a time */
             for (; k + 16 <= kc; k += 16) {
@@ -145,6 +138,36 @@ static CYGRAD_AVX512 void cygrad_sgemm_pack(
         for (; k < kc; k++)
             for (int i = 0; i < lanes; i++)
                 dst[k * width + h + i] = i < n ? s[i * s_line + k * s_k] : 0.0f;
+    }
+}
+
+/* Pack `lines` lines as consecutive panels of `width` (kc * width values
+ * each), the last one zero-padded. */
+static CYGRAD_AVX512 void cygrad_sgemm_pack(
+    const float *src, long s_line, long s_k, long lines, int kc, float *restrict dst, int width)
+{
+    if (s_line != 1) {
+        for (long j = 0; j < lines; j += width)
+            cygrad_sgemm_pack_panel(src + j * s_line, s_line, s_k,
+                                    (int)(lines - j < width ? lines - j : width), kc,
+                                    dst + j * kc, width);
+        return;
+    }
+    /* The lines are adjacent: copy 8 values of k at a time across all the
+     * panels, so that the source is read as 8 sequential streams and each
+     * panel written 8 groups at a time.  (Panel by panel, every k would read
+     * a new row, often a new page, which the prefetchers do not follow; k by
+     * k, the writes would go to panels 32 KiB apart, one cache set.) */
+    for (int k0 = 0; k0 < kc; k0 += 8) {
+        int k1 = kc - k0 < 8 ? kc : k0 + 8;
+        for (long j = 0; j < lines; j += width) {
+            for (int h = 0; h < width; h += 16) {
+                __mmask16 load = cygrad_mask((int)(lines - j - h)), store = cygrad_mask(width - h);
+                for (int k = k0; k < k1; k++)
+                    _mm512_mask_storeu_ps(dst + j * kc + k * width + h, store,
+                                          _mm512_maskz_loadu_ps(load, src + k * s_k + j + h));
+            }
+        }
     }
 }
 
@@ -188,18 +211,10 @@ static inline int cygrad_sgemm(long m, long n, long k, const float *a, long sam,
             long rows_here = m - i0 < mc ? m - i0 : mc;
             for (long p0 = 0; p0 < k; p0 += CYGRAD_KC) {
                 int kc = (int)(k - p0 < CYGRAD_KC ? k - p0 : CYGRAD_KC);
-                for (long r0 = 0; r0 < rows_here; r0 += CYGRAD_MR) {
-                    int rows = (int)(rows_here - r0 < CYGRAD_MR ? rows_here - r0 : CYGRAD_MR);
-                    cygrad_sgemm_pack(a + (i0 + r0) * sam + p0 * sak, sam, sak, rows, kc,
-                                      ap + r0 * kc, CYGRAD_MR);
-                }
+                cygrad_sgemm_pack(a + i0 * sam + p0 * sak, sam, sak, rows_here, kc, ap, CYGRAD_MR);
                 for (long j0 = lo; j0 < hi; j0 += CYGRAD_NC) {
                     int ncols = (int)(hi - j0 < CYGRAD_NC ? hi - j0 : CYGRAD_NC);
-                    for (int j = 0; j < ncols; j += CYGRAD_NR) {
-                        int cols = ncols - j < CYGRAD_NR ? ncols - j : CYGRAD_NR;
-                        cygrad_sgemm_pack(b + (j0 + j) * sbn + p0 * sbk, sbn, sbk, cols, kc,
-                                          bp + (size_t)j * kc, CYGRAD_NR);
-                    }
+                    cygrad_sgemm_pack(b + j0 * sbn + p0 * sbk, sbn, sbk, ncols, kc, bp, CYGRAD_NR);
                     for (long r0 = 0; r0 < rows_here; r0 += CYGRAD_MR) {
                         int rows = (int)(rows_here - r0 < CYGRAD_MR ? rows_here - r0 : CYGRAD_MR);
                         for (int j = 0; j < ncols; j += CYGRAD_NR) {
