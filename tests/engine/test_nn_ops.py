@@ -622,3 +622,50 @@ def test_batch_norm_non_contiguous_input_matches_contiguous():
     dense = _batch_norm_step(np.ascontiguousarray(x), True)
     for a, b in zip(strided, dense):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 7, 8, 9, 128, 300])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_nll_loss_of_rows_has_the_bits_of_numpys_formula(dtype, rows, reduction):
+    # (N, C) input and int64 targets take a C loop in the compiled engine;
+    # its sums must add in numpy's (pairwise) order
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 10)).astype(dtype) * 3
+    t = rng.integers(0, 10, rows)
+    t[::4] = -100
+    wt = (t != -100).astype(dtype)
+    picked = np.where(wt != 0, x[np.arange(rows), np.where(wt != 0, t, 0)], 0).astype(dtype)
+    total = np.add.reduce(-(picked * wt))
+    with np.errstate(invalid="ignore"):     # one row, ignored: 0 / 0
+        expected = total / np.add.reduce(wt) if reduction == "mean" else total
+    xt = autograd.tensor(x, requires_grad=True)
+    loss = nn_ops.nll_loss(xt, autograd.tensor(t), reduction=reduction)
+    assert loss.dtype == (autograd.float32 if dtype == np.float32 else autograd.float64)
+    np.testing.assert_array_equal(loss.detach().numpy(), np.asarray(expected, dtype))
+    loss.backward()
+    grad = np.zeros_like(x)
+    scale = np.add.reduce(wt) if reduction == "mean" else 1.0
+    if scale != 0:      # every target ignored: a nan mean, but a zero gradient
+        grad[np.arange(rows), np.where(wt != 0, t, 0)] = -wt / scale
+    np.testing.assert_array_equal(xt.grad.numpy(), grad)
+
+
+@pytest.mark.parametrize("shape,kwargs", [
+    ((4, 3), {}),                                           # the rows' C loop
+    ((4, 3), {"reduction": "none"}),                        # numpy
+    ((4, 3), {"weight": autograd.tensor([1.0, 2.0, 0.5])}),  # numpy, weighted
+])
+def test_ignored_targets_let_no_nan_or_inf_into_the_loss(shape, kwargs):
+    # PyTorch skips an ignored target; index 0, a stand-in, must not be read
+    x = np.arange(12, dtype=np.float32).reshape(shape) * -0.5
+    x[1, 0] = np.nan
+    x[2, 0] = -np.inf
+    t = autograd.tensor([2, -100, -100, 1])
+    loss = nn_ops.nll_loss(autograd.tensor(x), t, **kwargs)
+    assert np.isfinite(loss.numpy()).all()
+    torch = pytest.importorskip("torch")
+    kw = {k: torch.tensor(v.numpy()) if k == "weight" else v for k, v in kwargs.items()}
+    expected = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor([2, -100, -100, 1]),
+                                            **kw)
+    np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
