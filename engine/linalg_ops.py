@@ -81,10 +81,10 @@ _MATMUL_MIN_OUTPUT = 16384
 # columns wide, go through the engine's own GEMM (sgemm.h) where the CPU has
 # AVX-512.  Measured here against numpy's OpenBLAS, same thread count: an
 # MLP layer's x @ W^T (128x784 @ 784x512) 0.78-0.84x the time at one thread,
-# 0.75x at two; its backward products 0.9-1.0x; 16x512 @ 512x512 0.55x.
+# 0.75x at two; its backward products 0.83-0.96x; 16x512 @ 512x512 0.57x.
 # Outside this range OpenBLAS wins: below, its lower call cost; above,
-# its deeper cache blocking (1000x1000x1000: 1.14x slower here); and with
-# fewer columns than the kernel's 32, ours computes padding.
+# its deeper cache blocking (1000x1000x1000: 1.10-1.16x slower here); and
+# with fewer columns than the kernel's 32, ours computes padding.
 _SGEMM_MIN_WORK = 1 << 21
 _SGEMM_MAX_WORK = 1 << 26
 _SGEMM_MIN_COLUMNS = 64
