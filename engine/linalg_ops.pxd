@@ -1,7 +1,7 @@
 from engine.tensor cimport TensorBase, make, format_shape
 from engine.graph cimport record
 
-cdef object matrix_product(object a, object b)   # a @ b for two checked matrices, by BLAS
+cdef object matrix_product(object a, object b)   # a @ b for two checked matrices: BLAS or sgemm.h
 
 cdef extern from *:
     """
