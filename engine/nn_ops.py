@@ -954,9 +954,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         picked = np.zeros(safe.shape, dtype=x.dtype)
     else:
         # an ignored target picks nothing (index 0 is a stand-in), so that
-        # a nan or inf there does not reach the loss, as in PyTorch
+        # a nan or inf there does not reach the loss, as in PyTorch; a class
+        # weighted 0 still picks its value (0 * nan is nan there too)
         picked = np.take_along_axis(xb, index, axis=1).reshape(safe.shape)
-        picked = np.where(wt != 0, picked, 0).astype(x.dtype, copy=False)
+        ignored = t.reshape(safe.shape) == ignore_index
+        picked = np.where(ignored, 0, picked).astype(x.dtype, copy=False)
     losses = np.negative(np.multiply(picked, wt))
     if reduction == "none":
         values = losses.reshape(t.shape) if x.ndim == 1 else losses

@@ -669,3 +669,18 @@ def test_ignored_targets_let_no_nan_or_inf_into_the_loss(shape, kwargs):
     expected = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor([2, -100, -100, 1]),
                                             **kw)
     np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_a_class_weighted_zero_still_passes_nan_on_like_pytorch(reduction):
+    # only ignored targets are skipped: a counted target of weight 0 gives
+    # 0 * x, which is nan for a nan x
+    x = np.array([[np.nan, 1.0, 2.0], [0.5, 1.0, 2.0]], dtype=np.float32)
+    loss = nn_ops.nll_loss(autograd.tensor(x), autograd.tensor([0, 1]),
+                           weight=autograd.tensor([0.0, 1.0, 1.0]), reduction=reduction)
+    assert np.isnan(loss.numpy().reshape(-1)[0])
+    torch = pytest.importorskip("torch")
+    expected = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor([0, 1]),
+                                            weight=torch.tensor([0.0, 1.0, 1.0]),
+                                            reduction=reduction)
+    np.testing.assert_array_equal(loss.numpy(), expected.numpy())
