@@ -1,2 +1,3 @@
 from engine.tensor cimport TensorBase, make, format_shape
 from engine.graph cimport record
+from libc.string cimport memcpy, memset

@@ -110,13 +110,31 @@ def _planes(x):
 # (forward, weight gradient, input gradient) is one large GEMM over the
 # whole batch instead of one small GEMM per image.
 #
-# The C kernels handle one (image, channel) plane per call; the plane loop
-# runs on the user's thread count (set_num_threads) when there is enough
-# work.  Planes write disjoint memory, so any thread split gives the same
-# values.
+# The C kernels take one (image, channel) plane at a time, in one of two
+# ways:
+# - output rows of _RUN_MIN or more elements are copied as runs.  A scratch
+#   copy of the plane, padded and split by column phase (phase p holds the
+#   padded columns p, p + sw, p + 2*sw, ...), makes each kernel tap's
+#   output row one contiguous run of a phase's row, whatever the padding,
+#   stride or dilation: one memcpy per row, no bounds tests, no strided
+#   reads.  col2im adds the same runs into a zeroed scratch and writes the
+#   plane from it once.
+# - shorter rows are gathered element by element through a table of where
+#   each column entry reads (-1: padding).  There a copy's setup costs more
+#   than its few elements, and the scratch, which costs about sh*sw/taps of
+#   the columns' own copying, no longer pays for itself.
+#
+# The plane loop runs on the user's thread count (set_num_threads) when
+# there is enough work, each thread with its own scratch.  Planes write
+# disjoint memory, so any thread split gives the same values.
 
 # elements of the column matrix from which the plane loops use threads
 _PARALLEL_MIN = 262144
+
+# the shortest output rows copied as runs (ResNet-18's first layers, 32 and
+# 16 wide, take half the time or less that way; 8 wide and narrower are
+# faster through the table)
+_RUN_MIN = 16
 
 
 def _threads_for(size):
@@ -129,56 +147,47 @@ def _threads_for(size):
 @cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _im2col_plane(src: cython.pointer(cython.floating), dst: cython.pointer(cython.floating),
-                  row_stride: cython.Py_ssize_t, h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
-                  geom: cython.pointer(cython.Py_ssize_t),
-                  spans: cython.pointer(cython.Py_ssize_t)) -> cython.void:
-    # src: one (H, W) input plane; dst: the plane's first tap row at this
-    # image's columns, the next taps row_stride elements apart.
-    # geom: kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n; spans: per kernel
-    # column j, the offset iw - ow*sw and the range [lo, hi) of ow that
-    # lands inside the input.
-    kh: cython.Py_ssize_t = geom[0]
-    kw: cython.Py_ssize_t = geom[1]
-    sh: cython.Py_ssize_t = geom[2]
-    sw: cython.Py_ssize_t = geom[3]
-    pt: cython.Py_ssize_t = geom[4]
-    dh: cython.Py_ssize_t = geom[6]
-    oh_n: cython.Py_ssize_t = geom[8]
-    ow_n: cython.Py_ssize_t = geom[9]
-    i: cython.Py_ssize_t
-    j: cython.Py_ssize_t
-    oh: cython.Py_ssize_t
-    ow: cython.Py_ssize_t
-    ih: cython.Py_ssize_t
+def _split_plane(src: cython.pointer(cython.floating), scratch: cython.pointer(cython.floating),
+                 h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                 g: cython.pointer(cython.Py_ssize_t), rows: cython.pointer(cython.Py_ssize_t),
+                 phases: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # Copy one (H, W) plane's values into the scratch's needed phases and
+    # rows.  Padding entries stay as they are: zero, set once per kernel
+    # call, since no plane writes them.
+    # g (every kernel here): kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n,
+    # then the padded plane's rows hp and a phase's width wq.  phases: per
+    # phase p, (needed, qlo, qhi): entries q in [qlo, qhi) of phase p come
+    # from input column q*sw + p - pl, the rest are padding.
+    sw: cython.Py_ssize_t = g[3]
+    pt: cython.Py_ssize_t = g[4]
+    pl: cython.Py_ssize_t = g[5]
+    hp: cython.Py_ssize_t = g[10]
+    wq: cython.Py_ssize_t = g[11]
+    r_end: cython.Py_ssize_t = min(hp, pt + h_n)
+    p: cython.Py_ssize_t
+    r: cython.Py_ssize_t
+    q: cython.Py_ssize_t
     off: cython.Py_ssize_t
     lo: cython.Py_ssize_t
     hi: cython.Py_ssize_t
     d: cython.pointer(cython.floating)
     s: cython.pointer(cython.floating)
-    for i in range(kh):
-        for j in range(kw):
-            off = spans[3 * j]
-            lo = spans[3 * j + 1]
-            hi = spans[3 * j + 2]
-            for oh in range(oh_n):
-                d = dst + (i * kw + j) * row_stride + oh * ow_n
-                ih = oh * sh - pt + i * dh
-                if ih < 0 or ih >= h_n:
-                    for ow in range(ow_n):
-                        d[ow] = 0
-                    continue
-                s = src + ih * w_n
-                for ow in range(lo):
-                    d[ow] = 0
-                if sw == 1:
-                    for ow in range(lo, hi):
-                        d[ow] = s[ow + off]
-                else:
-                    for ow in range(lo, hi):
-                        d[ow] = s[ow * sw + off]
-                for ow in range(hi, ow_n):
-                    d[ow] = 0
+    for p in range(sw):
+        if not phases[3 * p]:
+            continue
+        lo = phases[3 * p + 1]
+        hi = phases[3 * p + 2]
+        off = p - pl
+        for r in range(pt, r_end):
+            if not rows[r]:
+                continue
+            d = scratch + (p * hp + r) * wq
+            s = src + (r - pt) * w_n
+            if sw == 1:
+                memcpy(d + lo, s + lo + off, (hi - lo) * cython.sizeof(d[0]))
+            else:
+                for q in range(lo, hi):
+                    d[q] = s[q * sw + off]
 
 
 @cython.cfunc
@@ -186,47 +195,110 @@ def _im2col_plane(src: cython.pointer(cython.floating), dst: cython.pointer(cyth
 @cython.exceptval(check=False)
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def _col2im_plane(src: cython.pointer(cython.floating), dst: cython.pointer(cython.floating),
-                  row_stride: cython.Py_ssize_t, h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
-                  geom: cython.pointer(cython.Py_ssize_t),
-                  spans: cython.pointer(cython.Py_ssize_t)) -> cython.void:
-    # The adjoint of _im2col_plane: src is the plane's first tap row at this
-    # image's columns, dst the zeroed (H, W) plane every tap adds into.
-    kh: cython.Py_ssize_t = geom[0]
-    kw: cython.Py_ssize_t = geom[1]
-    sh: cython.Py_ssize_t = geom[2]
-    sw: cython.Py_ssize_t = geom[3]
-    pt: cython.Py_ssize_t = geom[4]
-    dh: cython.Py_ssize_t = geom[6]
-    oh_n: cython.Py_ssize_t = geom[8]
-    ow_n: cython.Py_ssize_t = geom[9]
-    i: cython.Py_ssize_t
-    j: cython.Py_ssize_t
-    oh: cython.Py_ssize_t
-    ow: cython.Py_ssize_t
+def _merge_plane(scratch: cython.pointer(cython.floating), dst: cython.pointer(cython.floating),
+                 h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                 g: cython.pointer(cython.Py_ssize_t), rows: cython.pointer(cython.Py_ssize_t),
+                 phases: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # The adjoint of _split_plane: write the whole (H, W) plane from the
+    # scratch, 0 where no tap reads.
+    sw: cython.Py_ssize_t = g[3]
+    pt: cython.Py_ssize_t = g[4]
+    pl: cython.Py_ssize_t = g[5]
+    hp: cython.Py_ssize_t = g[10]
+    wq: cython.Py_ssize_t = g[11]
+    p: cython.Py_ssize_t
+    r: cython.Py_ssize_t
+    q: cython.Py_ssize_t
     ih: cython.Py_ssize_t
     off: cython.Py_ssize_t
     lo: cython.Py_ssize_t
     hi: cython.Py_ssize_t
     d: cython.pointer(cython.floating)
     s: cython.pointer(cython.floating)
-    for i in range(kh):
-        for j in range(kw):
-            off = spans[3 * j]
-            lo = spans[3 * j + 1]
-            hi = spans[3 * j + 2]
-            for oh in range(oh_n):
-                ih = oh * sh - pt + i * dh
-                if ih < 0 or ih >= h_n:
-                    continue
-                s = src + (i * kw + j) * row_stride + oh * ow_n
-                d = dst + ih * w_n
-                if sw == 1:
-                    for ow in range(lo, hi):
-                        d[ow + off] += s[ow]
-                else:
-                    for ow in range(lo, hi):
-                        d[ow * sw + off] += s[ow]
+    for ih in range(h_n):
+        d = dst + ih * w_n
+        memset(d, 0, w_n * cython.sizeof(d[0]))
+        r = ih + pt
+        if r >= hp or not rows[r]:
+            continue
+        for p in range(sw):
+            if not phases[3 * p]:
+                continue
+            lo = phases[3 * p + 1]
+            hi = phases[3 * p + 2]
+            off = p - pl
+            s = scratch + (p * hp + r) * wq
+            if sw == 1:
+                memcpy(d + lo + off, s + lo, (hi - lo) * cython.sizeof(d[0]))
+            else:
+                for q in range(lo, hi):
+                    d[q * sw + off] = s[q]
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _im2col_plane_runs(src: cython.pointer(cython.floating),
+                       dst: cython.pointer(cython.floating),
+                       scratch: cython.pointer(cython.floating), row_stride: cython.Py_ssize_t,
+                       h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                       g: cython.pointer(cython.Py_ssize_t),
+                       rows: cython.pointer(cython.Py_ssize_t),
+                       phases: cython.pointer(cython.Py_ssize_t),
+                       taps: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # src: one (H, W) input plane; dst: the plane's first tap row at this
+    # image's columns, the next taps row_stride elements apart; taps: per
+    # tap, where in the scratch its first output row starts.
+    tap_n: cython.Py_ssize_t = g[0] * g[1]
+    step: cython.Py_ssize_t = g[2] * g[11]
+    oh_n: cython.Py_ssize_t = g[8]
+    ow_n: cython.Py_ssize_t = g[9]
+    t: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    d: cython.pointer(cython.floating)
+    s: cython.pointer(cython.floating)
+    _split_plane(src, scratch, h_n, w_n, g, rows, phases)
+    for t in range(tap_n):
+        d = dst + t * row_stride
+        s = scratch + taps[t]
+        for oh in range(oh_n):
+            memcpy(d + oh * ow_n, s + oh * step, ow_n * cython.sizeof(d[0]))
+
+
+@cython.cfunc
+@cython.nogil
+@cython.exceptval(check=False)
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def _col2im_plane_runs(src: cython.pointer(cython.floating),
+                       dst: cython.pointer(cython.floating),
+                       scratch: cython.pointer(cython.floating), row_stride: cython.Py_ssize_t,
+                       h_n: cython.Py_ssize_t, w_n: cython.Py_ssize_t,
+                       g: cython.pointer(cython.Py_ssize_t),
+                       rows: cython.pointer(cython.Py_ssize_t),
+                       phases: cython.pointer(cython.Py_ssize_t),
+                       taps: cython.pointer(cython.Py_ssize_t)) -> cython.void:
+    # The adjoint of _im2col_plane_runs: src is the plane's first tap row at
+    # this image's columns, dst the (H, W) plane it writes.
+    tap_n: cython.Py_ssize_t = g[0] * g[1]
+    step: cython.Py_ssize_t = g[2] * g[11]
+    oh_n: cython.Py_ssize_t = g[8]
+    ow_n: cython.Py_ssize_t = g[9]
+    t: cython.Py_ssize_t
+    oh: cython.Py_ssize_t
+    ow: cython.Py_ssize_t
+    d: cython.pointer(cython.floating)
+    s: cython.pointer(cython.floating)
+    memset(scratch, 0, g[3] * g[10] * g[11] * cython.sizeof(scratch[0]))
+    for t in range(tap_n):
+        s = src + t * row_stride
+        d = scratch + taps[t]
+        for oh in range(oh_n):
+            for ow in range(ow_n):
+                d[oh * step + ow] += s[oh * ow_n + ow]
+    _merge_plane(scratch, dst, h_n, w_n, g, rows, phases)
 
 
 @cython.cfunc
@@ -238,8 +310,6 @@ def _im2col_plane_table(src: cython.pointer(cython.floating),
                         dst: cython.pointer(cython.floating),
                         row_stride: cython.Py_ssize_t, taps: cython.Py_ssize_t,
                         l_n: cython.Py_ssize_t, table: cython.pointer(cython.int)) -> cython.void:
-    # Small outputs: a row is a few elements, so one gather per entry
-    # through the tap table beats setting up a copy per output row.
     t: cython.Py_ssize_t
     l: cython.Py_ssize_t
     k: cython.int
@@ -259,7 +329,7 @@ def _im2col_plane_table(src: cython.pointer(cython.floating),
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def _col2im_plane_table(src: cython.pointer(cython.floating),
-                        dst: cython.pointer(cython.floating),
+                        dst: cython.pointer(cython.floating), plane_n: cython.Py_ssize_t,
                         row_stride: cython.Py_ssize_t, taps: cython.Py_ssize_t,
                         l_n: cython.Py_ssize_t, table: cython.pointer(cython.int)) -> cython.void:
     t: cython.Py_ssize_t
@@ -267,6 +337,7 @@ def _col2im_plane_table(src: cython.pointer(cython.floating),
     k: cython.int
     s: cython.pointer(cython.floating)
     e: cython.pointer(cython.int)
+    memset(dst, 0, plane_n * cython.sizeof(dst[0]))
     for t in range(taps):
         s = src + t * row_stride
         e = table + t * l_n
@@ -280,93 +351,133 @@ def _col2im_plane_table(src: cython.pointer(cython.floating),
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def _im2col_kernel(x: cython.floating[:, :, :, ::1], cols: cython.floating[:, ::1],
-                   adjoint: cython.bint, geom: cython.Py_ssize_t[::1],
-                   spans: cython.Py_ssize_t[::1], table: cython.int[:, ::1],
-                   threads: cython.int) -> cython.void:
-    # adjoint=False fills cols from x; adjoint=True adds cols into (zeroed) x.
-    # A non-empty table selects the gather form of the plane loops.
+                   scratch: cython.floating[:, ::1], adjoint: cython.bint,
+                   geom: cython.Py_ssize_t[::1], rows: cython.Py_ssize_t[::1],
+                   phases: cython.Py_ssize_t[::1], taps: cython.Py_ssize_t[::1],
+                   table: cython.int[:, ::1], threads: cython.int) -> cython.void:
+    # adjoint=False fills cols from x; adjoint=True writes x from cols.
+    # A non-empty table selects the gather form of the plane loops; the
+    # run form uses one scratch row per thread.
     n_n: cython.Py_ssize_t = x.shape[0]
     c_n: cython.Py_ssize_t = x.shape[1]
     h_n: cython.Py_ssize_t = x.shape[2]
     w_n: cython.Py_ssize_t = x.shape[3]
-    taps: cython.Py_ssize_t = geom[0] * geom[1]
+    tap_n: cython.Py_ssize_t = geom[0] * geom[1]
     l_n: cython.Py_ssize_t = geom[8] * geom[9]
     row_stride: cython.Py_ssize_t = cols.shape[1]
+    plane_n: cython.Py_ssize_t = n_n * c_n
+    scratch_n: cython.Py_ssize_t = scratch.shape[1]
     use_table: cython.bint = table.shape[0] > 0
+    part: cython.Py_ssize_t
     q: cython.Py_ssize_t
     n: cython.Py_ssize_t
     c: cython.Py_ssize_t
     plane: cython.pointer(cython.floating)
     column: cython.pointer(cython.floating)
+    own: cython.pointer(cython.floating)
     g: cython.pointer(cython.Py_ssize_t) = cython.address(geom[0])
-    sp: cython.pointer(cython.Py_ssize_t) = cython.address(spans[0])
+    rw: cython.pointer(cython.Py_ssize_t) = cython.address(rows[0])
+    ph: cython.pointer(cython.Py_ssize_t) = cython.address(phases[0])
+    tp: cython.pointer(cython.Py_ssize_t) = cython.address(taps[0])
     tab: cython.pointer(cython.int) = cython.NULL
     if use_table:
         tab = cython.address(table[0, 0])
     with cython.nogil:
-        for q in prange(n_n * c_n, schedule="static", num_threads=threads):
-            # images inner: neighbouring planes fill neighbouring parts of
-            # the same rows (whole cache lines when the planes are small)
-            c = q // n_n
-            n = q - c * n_n
-            plane = cython.address(x[n, c, 0, 0])
-            column = cython.address(cols[c * taps, n * l_n])
-            if use_table:
-                if adjoint:
-                    _col2im_plane_table(column, plane, row_stride, taps, l_n, tab)
+        # one even run of planes per thread
+        for part in prange(threads, schedule="static", num_threads=threads):
+            own = cython.address(scratch[part, 0])
+            if not adjoint and not use_table:
+                memset(own, 0, scratch_n * cython.sizeof(own[0]))
+            for q in range(part * plane_n // threads, (part + 1) * plane_n // threads):
+                # images inner: neighbouring planes fill neighbouring parts
+                # of the same rows (whole cache lines when the planes are small)
+                c = q // n_n
+                n = q - c * n_n
+                plane = cython.address(x[n, c, 0, 0])
+                column = cython.address(cols[c * tap_n, n * l_n])
+                if use_table:
+                    if adjoint:
+                        _col2im_plane_table(column, plane, h_n * w_n, row_stride, tap_n, l_n,
+                                            tab)
+                    else:
+                        _im2col_plane_table(plane, column, row_stride, tap_n, l_n, tab)
+                elif adjoint:
+                    _col2im_plane_runs(column, plane, own, row_stride, h_n, w_n, g, rw, ph, tp)
                 else:
-                    _im2col_plane_table(plane, column, row_stride, taps, l_n, tab)
-            elif adjoint:
-                _col2im_plane(column, plane, row_stride, h_n, w_n, g, sp)
-            else:
-                _im2col_plane(plane, column, row_stride, h_n, w_n, g, sp)
-
-
-# outputs at most this wide take the gather form of the kernels (measured on
-# ResNet-18's layers: faster up to 8, slower at 16)
-_TABLE_MAX_OW = 8
+                    _im2col_plane_runs(plane, column, own, row_stride, h_n, w_n, g, rw, ph, tp)
 
 
 def _run_im2col_kernel(x, cols, adjoint, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
-    geom, spans, table = _kernel_tables(x.shape[2], x.shape[3], kh, kw, sh, sw, pt, pl, dh, dw,
-                                        oh_n, ow_n)
+    geom, rows, phases, taps, table = _plane_tables(x.shape[2], x.shape[3], kh, kw, sh, sw,
+                                                    pt, pl, dh, dw, oh_n, ow_n)
     threads = _threads_for(cols.size)
+    if table.shape[0] > 0:
+        scratch = np.empty((threads, 1), dtype=x.dtype)
+    else:
+        # each thread's row ends a cache line or more before the next one
+        # starts: rows sharing a line would bounce it between the cores
+        scratch = np.empty((threads, (sw * geom[10] * geom[11] + 31) // 16 * 16),
+                           dtype=x.dtype)
     if cython.compiled:
         x32: cython.float[:, :, :, ::1]
         c32: cython.float[:, ::1]
+        s32: cython.float[:, ::1]
         x64: cython.double[:, :, :, ::1]
         c64: cython.double[:, ::1]
+        s64: cython.double[:, ::1]
         if x.dtype == np.float32:
             x32 = x
             c32 = cols
-            _im2col_kernel[cython.float](x32, c32, adjoint, geom, spans, table, threads)
+            s32 = scratch
+            _im2col_kernel[cython.float](x32, c32, s32, adjoint, geom, rows, phases, taps,
+                                         table, threads)
         else:
             x64 = x
             c64 = cols
-            _im2col_kernel[cython.double](x64, c64, adjoint, geom, spans, table, threads)
+            s64 = scratch
+            _im2col_kernel[cython.double](x64, c64, s64, adjoint, geom, rows, phases, taps,
+                                          table, threads)
 
 
 # A network runs the same few geometries over and over: keep their tables.
 _TABLES = {}
 
 
-def _kernel_tables(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
-    """The kernels' geometry vector, per-column spans and (for narrow
-    outputs) tap table for one plane geometry."""
+def _plane_tables(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """The plane kernels' tables for one plane geometry: the geometry
+    vector, then for the run form the needed-row flags, per-phase column
+    ranges and per-tap scratch offsets, and for narrow outputs the gather
+    form's tap table (else an empty one)."""
     key = (h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
     found = _TABLES.get(key)
     if found is not None:
         return found
-    geom = np.array([kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n], dtype=np.intp)
-    spans = _column_spans(w_n, kw, sw, pl, dw, ow_n)
-    if ow_n <= _TABLE_MAX_OW:
+    # the extent of the padded plane that some tap reads, and a phase's width
+    hp = (oh_n - 1) * sh + (kh - 1) * dh + 1
+    wp = (ow_n - 1) * sw + (kw - 1) * dw + 1
+    wq = -(-wp // sw)
+    geom = np.array([kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n, hp, wq], dtype=np.intp)
+    rows = np.zeros(hp, dtype=np.intp)
+    for i in range(kh):
+        rows[i * dh:i * dh + (oh_n - 1) * sh + 1:sh] = 1
+    phases = np.zeros(3 * sw, dtype=np.intp)
+    taps = np.zeros(kh * kw, dtype=np.intp)
+    for j in range(kw):
+        p, first = (j * dw) % sw, (j * dw) // sw
+        # entry q of phase p is input column q*sw + p - pl: inside for q in [lo, hi)
+        lo = min(max(0, -(-(pl - p) // sw)), wq)
+        hi = max(lo, min(wq, -(-(w_n + pl - p) // sw)))
+        phases[3 * p:3 * p + 3] = (1, lo, hi)
+        for i in range(kh):
+            taps[i * kw + j] = (p * hp + i * dh) * wq + first
+    if ow_n < _RUN_MIN:
         table = _tap_table(h_n, w_n, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
     else:
         table = np.zeros((0, 1), dtype=np.intc)
     if len(_TABLES) >= 256:
         _TABLES.clear()
-    _TABLES[key] = (geom, spans, table)
-    return geom, spans, table
+    _TABLES[key] = (geom, rows, phases, taps, table)
+    return geom, rows, phases, taps, table
 
 
 def _column_spans(w_n, kw, sw, pl, dw, ow_n):
@@ -428,8 +539,11 @@ def _col2im(cols, shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
     """The adjoint of ``_im2col``: sum columns back into an (N, C, H, W) array."""
     n_n, c_n, h_n, w_n = shape
     if cython.compiled:
-        out = np.zeros(shape, dtype=cols.dtype)
-        if cols.size != 0 and out.size != 0:
+        if cols.size == 0:
+            return np.zeros(shape, dtype=cols.dtype)
+        # the kernel writes every element, 0 where no tap reads
+        out = np.empty(shape, dtype=cols.dtype)
+        if out.size != 0:
             _run_im2col_kernel(out, cols, True, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n)
         return out
     pb = _padded_extent(h_n, kh, dh, sh, oh_n, pt)
@@ -565,6 +679,7 @@ def _ungrouped(a):
 def _transposed(a):
     """Swap the last two axes (a view: BLAS reads it as a transposed operand)."""
     return a.T if a.ndim == 2 else a.transpose(0, 2, 1)
+
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

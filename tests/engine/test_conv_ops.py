@@ -499,22 +499,70 @@ def test_conv_non_contiguous_batch_matches_contiguous():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("table_max", [0, 1000])
-def test_gather_table_and_row_kernels_agree(table_max, monkeypatch):
-    # Both forms of the im2col/col2im kernels give the same values (the
-    # cutoff between them only changes speed).
-    rng = np.random.default_rng(13)
-    x = rng.standard_normal((3, 4, 7, 10)).astype(np.float32)
-    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
-    reference = _conv_step(x, w, padding=1, stride=(2, 1), dilation=(1, 2))
-    monkeypatch.setattr(conv_ops, "_TABLE_MAX_OW", table_max)
+def _reference_columns(x, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """im2col by its definition: each tap's strided slice of a zero-padded copy."""
+    n_n, c_n, h_n, w_n = x.shape
+    padded = np.zeros((n_n, c_n, pt + h_n + kh * dh + oh_n * sh,
+                       pl + w_n + kw * dw + ow_n * sw), x.dtype)
+    padded[:, :, pt:pt + h_n, pl:pl + w_n] = x
+    cols = np.empty((c_n, kh, kw, n_n, oh_n, ow_n), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            window = padded[:, :, i * dh:i * dh + sh * oh_n:sh, j * dw:j * dw + sw * ow_n:sw]
+            cols[:, i, j] = window.transpose(1, 0, 2, 3)
+    return cols.reshape(c_n * kh * kw, n_n * oh_n * ow_n)
+
+
+def _reference_col2im(cols, shape, kh, kw, sh, sw, pt, pl, dh, dw, oh_n, ow_n):
+    """col2im by its definition: every tap adds its columns back, in tap order."""
+    n_n, c_n, h_n, w_n = shape
+    padded = np.zeros((n_n, c_n, pt + h_n + kh * dh + oh_n * sh,
+                       pl + w_n + kw * dw + ow_n * sw), cols.dtype)
+    view = cols.reshape(c_n, kh, kw, n_n, oh_n, ow_n)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i * dh:i * dh + sh * oh_n:sh, j * dw:j * dw + sw * ow_n:sw] += (
+                view[:, i, j].transpose(1, 0, 2, 3))
+    return padded[:, :, pt:pt + h_n, pl:pl + w_n]
+
+
+# x shape, (kh, kw), (sh, sw), (pt, pl), (dh, dw): the same padding after
+_COLUMN_GEOMETRIES = [
+    ((2, 3, 9, 40), (3, 3), (1, 1), (1, 1), (1, 1)),    # ResNet's 3x3 layers
+    ((2, 3, 9, 40), (3, 3), (2, 2), (1, 1), (1, 1)),    # strided: two column phases
+    ((2, 2, 11, 70), (7, 7), (2, 2), (3, 3), (1, 1)),   # ResNet's first layer
+    ((2, 2, 8, 50), (3, 2), (1, 3), (2, 1), (2, 2)),    # stride 3, dilation 2: phases 0, 2
+    ((1, 2, 5, 40), (1, 1), (2, 2), (0, 0), (1, 1)),    # 1x1 strided: every other row
+    ((2, 1, 2, 17), (5, 5), (1, 1), (4, 4), (1, 1)),    # padding deeper than the plane
+    ((1, 2, 7, 43), (2, 2), (3, 3), (0, 0), (1, 1)),    # the last columns read by no tap
+    ((2, 3, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1)),     # narrow output
+    ((2, 2, 1, 1), (3, 3), (1, 1), (1, 1), (1, 1)),     # a 1x1 plane
+]
+
+
+@pytest.mark.parametrize("run_min", [0, 1000])        # every row as a run, or none
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs, k, s, p, d", _COLUMN_GEOMETRIES)
+def test_columns_and_their_adjoint_match_the_definition(xs, k, s, p, d, dtype, run_min,
+                                                         monkeypatch):
+    # Both forms of the im2col/col2im kernels (row runs through the padded,
+    # phase-split scratch; the gather table) against the definition.  The
+    # cutoff between them only changes speed.
+    monkeypatch.setattr(conv_ops, "_RUN_MIN", run_min)
     conv_ops._TABLES.clear()
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(xs).astype(dtype)
+    oh_n = (xs[2] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow_n = (xs[3] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    geometry = (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], oh_n, ow_n)
     try:
-        other = _conv_step(x, w, padding=1, stride=(2, 1), dilation=(1, 2))
+        cols = conv_ops._im2col(x, *geometry)
+        np.testing.assert_array_equal(cols, _reference_columns(x, *geometry))
+        g = rng.standard_normal(cols.shape).astype(dtype)
+        np.testing.assert_array_equal(conv_ops._col2im(g, xs, *geometry),
+                                      _reference_col2im(g, xs, *geometry))
     finally:
         conv_ops._TABLES.clear()
-    for a, b in zip(reference, other):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_columns_match_torch_unfold():
