@@ -81,12 +81,16 @@ _MATMUL_MIN_OUTPUT = 16384
 # columns wide, go through the engine's own GEMM (sgemm.h) where the CPU has
 # AVX-512.  Measured here against numpy's OpenBLAS, same thread count: an
 # MLP layer's x @ W^T (128x784 @ 784x512) 0.78-0.84x the time at one thread,
-# 0.75x at two; its backward products 0.83-0.96x; 16x512 @ 512x512 0.57x.
-# Outside this range OpenBLAS wins: below, its lower call cost; above,
-# its deeper cache blocking (1000x1000x1000: 1.10-1.16x slower here); and
-# with fewer columns than the kernel's 32, ours computes padding.
+# 0.75x at two; its backward products 0.83-0.96x; 16x512 @ 512x512 0.57x;
+# ResNet-18's conv products at batch 16 (up to 64x576 @ 576x4096) 0.65-1.0x
+# at two threads but for three small ones (1.04-1.18x, about 0.1-0.2 ms);
+# squares and slabs up to 2^28 0.7-1.03x, but 1024x1024 @ 1024x128 up to
+# 1.25x at one thread.  Outside this range OpenBLAS wins: below, its lower
+# call cost; above, its deeper cache blocking (1000x1000x1000: 1.04-1.14x
+# slower here at one thread); and with fewer columns than the kernel's 32,
+# ours computes padding.
 _SGEMM_MIN_WORK = 1 << 21
-_SGEMM_MAX_WORK = 1 << 26
+_SGEMM_MAX_WORK = 1 << 28
 _SGEMM_MIN_COLUMNS = 64
 # With fewer rows the product is a matrix-vector one, bound by reading b,
 # which OpenBLAS does without packing it (1x3000 @ 3000x800: 0.4 ms, ours 1.9).

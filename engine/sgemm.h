@@ -10,8 +10,9 @@
  * memory (both of x @ W^T's operands), a 16x16 in-register transpose moves
  * 256 of them at a time.
  *
- * Threads split C's columns, so every element of C is summed in the same
- * order (k ascending, in slices of CYGRAD_KC) whatever the thread count.
+ * Threads split C's rows or columns, and every element of C is summed in
+ * the same order (k ascending, in slices of CYGRAD_KC) whatever the thread
+ * count.
  *
  * cygrad_sgemm returns 0, having written nothing, where it cannot run
  * (no AVX-512 on this CPU, another architecture or compiler, or no memory);
@@ -180,22 +181,29 @@ static inline int cygrad_sgemm(long m, long n, long k, const float *a, long sam,
     if (!__builtin_cpu_supports("avx512f") || m <= 0 || n <= 0 || k <= 0)
         return 0;
     long npanels = (n + CYGRAD_NR - 1) / CYGRAD_NR;
-    if (threads > npanels)
-        threads = (int)npanels;
+    long mpanels = (m + CYGRAD_MR - 1) / CYGRAD_MR;
+    /* Threads split C's rows when it has more rows than columns, else its
+     * columns: each thread packs all of the operand the split does not cut
+     * (B for a row split, A for a column split), so cut the larger one. */
+    int split_rows = m > n;
+    long parts = split_rows ? mpanels : npanels;
+    if (threads > parts)
+        threads = (int)parts;
     if (threads < 1)
         threads = 1;
     /* rows per A block: at most CYGRAD_MC, the blocks nearly equal */
-    long mblocks = (m + CYGRAD_MC - 1) / CYGRAD_MC;
-    long mc = (m + mblocks - 1) / mblocks;
+    long span = split_rows ? (mpanels + threads - 1) / threads * CYGRAD_MR : m;
+    long mblocks = (span + CYGRAD_MC - 1) / CYGRAD_MC;
+    long mc = (span + mblocks - 1) / mblocks;
     mc = (mc + CYGRAD_MR - 1) / CYGRAD_MR * CYGRAD_MR;
     /* per thread: a block of A and a slice of B, packed */
     size_t per_thread = (size_t)(mc + CYGRAD_NC) * CYGRAD_KC;
     float *packed = (float *)aligned_alloc(64, threads * per_thread * sizeof(float));
     if (!packed)
         return 0;
-    /* Each thread packs its own copies of A's blocks, so the threads never
-     * wait for each other: a barrier costs a futex wake-up each time under
-     * OMP_WAIT_POLICY=passive, more than packing A twice. */
+    /* Each thread packs its own copies of the blocks it reads, so the
+     * threads never wait for each other: a barrier costs a futex wake-up
+     * each time under OMP_WAIT_POLICY=passive, more than packing twice. */
     #pragma omp parallel num_threads(threads) if(threads > 1)
     {
 #ifdef _OPENMP
@@ -204,11 +212,20 @@ static inline int cygrad_sgemm(long m, long n, long k, const float *a, long sam,
         int t = 0, nt = 1;
 #endif
         float *ap = packed + t * per_thread, *bp = ap + mc * CYGRAD_KC;
-        long lo = npanels * t / nt * CYGRAD_NR, hi = npanels * (t + 1) / nt * CYGRAD_NR;
-        if (hi > n)
-            hi = n;
-        for (long i0 = 0; i0 < m; i0 += mc) {
-            long rows_here = m - i0 < mc ? m - i0 : mc;
+        long rlo = 0, rhi = m, lo = 0, hi = n;
+        if (split_rows) {
+            rlo = mpanels * t / nt * CYGRAD_MR;
+            rhi = mpanels * (t + 1) / nt * CYGRAD_MR;
+            if (rhi > m)
+                rhi = m;
+        } else {
+            lo = npanels * t / nt * CYGRAD_NR;
+            hi = npanels * (t + 1) / nt * CYGRAD_NR;
+            if (hi > n)
+                hi = n;
+        }
+        for (long i0 = rlo; i0 < rhi; i0 += mc) {
+            long rows_here = rhi - i0 < mc ? rhi - i0 : mc;
             for (long p0 = 0; p0 < k; p0 += CYGRAD_KC) {
                 int kc = (int)(k - p0 < CYGRAD_KC ? k - p0 : CYGRAD_KC);
                 cygrad_sgemm_pack(a + i0 * sam + p0 * sak, sam, sak, rows_here, kc, ap, CYGRAD_MR);

@@ -388,8 +388,10 @@ def _relative_error(got, expected):
 
 
 # (m, k, n): an MLP layer; every edge of the kernel's 12x32 blocks and
-# 256-long k slices; more rows than one packed block (480); few rows.
-_GEMM_SHAPES = [(128, 784, 512), (37, 300, 200), (481, 100, 97), (8, 2049, 130)]
+# 256-long k slices; more rows than one packed block (480), and than one per
+# thread when threads split the rows (more rows than columns); few rows.
+_GEMM_SHAPES = [(128, 784, 512), (37, 300, 200), (481, 100, 97), (1100, 40, 70),
+                (8, 2049, 130)]
 
 
 @pytest.mark.parametrize("m,k,n", _GEMM_SHAPES)
@@ -407,7 +409,8 @@ def test_float32_products_match_float64_in_every_layout(m, k, n, layout_a, layou
     assert _relative_error(got, expected) < 2e-6
 
 
-@pytest.mark.parametrize("m,k,n", [(128, 784, 512), (481, 100, 97)])
+# threads split the columns, the rows, the rows in several blocks each
+@pytest.mark.parametrize("m,k,n", [(128, 784, 512), (481, 100, 97), (1100, 40, 70)])
 def test_float32_products_are_identical_on_one_and_two_threads(m, k, n):
     rng = np.random.default_rng(0)
     a = autograd.from_numpy(rng.standard_normal((m, k)).astype(np.float32))
