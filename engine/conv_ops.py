@@ -4,10 +4,11 @@ adaptive_avg_pool2d (an unbatched CHW input works too, as in PyTorch).
 conv2d lowers to matrix products: ``im2col`` copies every kernel window of
 the input into the columns of a (C*kh*kw, N*OH*OW) matrix, the images side
 by side, so that each of forward, weight gradient and input gradient is one
-large BLAS call over the whole batch (``np.matmul``, batched only over
-groups); ``col2im`` scatters column gradients back onto the input.  The
-column buffer lives only while one product needs it: backward recomputes it
-from the saved input instead of keeping it alive in between.
+large matrix product over the whole batch (linalg_ops' ``matrix_product``:
+sgemm.h or BLAS; ``np.matmul`` batched over groups); ``col2im`` scatters
+column gradients back onto the input.  The column buffer lives only while
+one product needs it: backward recomputes it from the saved input instead
+of keeping it alive in between.
 
 Each kernel is a C loop over typed memoryviews (float32 and float64, nogil)
 in the compiled engine, with a numpy version beside it that the pure-Python
@@ -30,6 +31,7 @@ from engine.shape_ops import squeeze, unsqueeze
 
 if not cython.compiled:
     from engine.graph import record
+    from engine.linalg_ops import matrix_product
     from engine.tensor import TensorBase, format_shape, make
 
 
@@ -681,6 +683,13 @@ def _transposed(a):
     return a.T if a.ndim == 2 else a.transpose(0, 2, 1)
 
 
+def _product(a, b):
+    """``a @ b`` per group: for one group by the engine's matrix_product,
+    which sends ResNet-18's conv products at batch 16 to sgemm.h (0.7-0.9x
+    OpenBLAS's time on most of its layers), batched over groups by np.matmul."""
+    return matrix_product(a, b) if a.ndim == 2 else np.matmul(a, b)
+
+
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of an NCHW batch with a filter bank.
@@ -752,7 +761,7 @@ def _conv2d(input, weight, bias, geom):
     cols = _columns(x, w.shape, geom)
     wm = np.ascontiguousarray(w).reshape(o_n, -1)
     # one product over the whole batch: (O, C*kh*kw) @ (C*kh*kw, N*OH*OW)
-    y = _ungrouped(np.matmul(_grouped(wm, groups), _grouped(cols, groups)))
+    y = _ungrouped(_product(_grouped(wm, groups), _grouped(cols, groups)))
     del cols
     y = _batch_first(y, n_n, oh_n * ow_n).reshape(n_n, o_n, oh_n, ow_n)
     if bias is not None:
@@ -808,7 +817,7 @@ def _weights_t_times(wm, rows):
     """``W^T @ rows`` (per group), C-contiguous."""
     if rows.shape[rows.ndim - 1] <= _FEW_COLUMNS:
         return np.ascontiguousarray(_transposed(np.matmul(_transposed(rows), wm)))
-    return np.matmul(_transposed(wm), rows)
+    return _product(_transposed(wm), rows)
 
 
 def _conv2d_input_grad(grad, weight, input_shape, geom, rows=None):
@@ -854,7 +863,7 @@ def _conv2d_weight_grad(input, grad, weight_shape, geom, rows=None):
     g = _grad_rows(grad, x.dtype) if rows is None else rows
     cols = _columns(x, weight_shape, geom)
     # (O, N*OH*OW) @ (N*OH*OW, C*kh*kw): the batch sum happens inside the GEMM
-    gw = np.matmul(_grouped(g, groups), _transposed(_grouped(cols, groups)))
+    gw = _product(_grouped(g, groups), _transposed(_grouped(cols, groups)))
     del cols
     out = make(gw.reshape(weight_shape))
     record(out, "ConvolutionBackwardBackward0", _conv2d_weight_grad_backward,

@@ -600,6 +600,22 @@ def test_conv_threads_give_identical_results(xs, ws, kwargs):
         np.testing.assert_array_equal(a, b)
 
 
+def test_float32_conv_matches_float64():
+    # Products this large go through the compiled engine's own GEMM
+    # (sgemm.h, where the CPU has AVX-512): the forward (32x144 @ 144x1024),
+    # the weight gradient (32x1024 @ 1024x144, columns read transposed) and
+    # the input gradient (144x32 @ 32x1024, weights read transposed).
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((4, 16, 16, 16))
+    w = rng.standard_normal((32, 16, 3, 3))
+    single = _conv_step(x.astype(np.float32), w.astype(np.float32), padding=1)
+    double = _conv_step(x, w, padding=1)
+    for a, b in zip(single[:3], double[:3]):
+        assert a.dtype == np.float32
+        # float32 rounding of sums over up to 1,024 terms: about 1e-7 * sqrt(k)
+        assert np.abs(a - b).max() < 3e-6 * np.abs(b).max()
+
+
 def test_max_pool_threads_give_identical_results():
     rng = np.random.default_rng(16)
     # ties and nans in places, so that which position wins is exercised too
