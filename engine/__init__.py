@@ -10,6 +10,7 @@ numpy doing all the arithmetic.  The choice is made once per process.
 A compiled module shadows its ``.py`` at import, so the Python engine is
 loaded deliberately, file by file, under the same module names.
 """
+import ctypes
 import importlib
 import importlib.util
 import os
@@ -32,6 +33,31 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 # them for the next product costs nothing measurable.  OpenBLAS reads this
 # when it loads, so it takes effect when autograd is imported before numpy.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+
+def _keep_freed_arrays_mapped():
+    """glibc hands a freed block of 128 KiB or more (up to 32 MiB once it has
+    adapted) back to the system, or trims it off the heap's top, so the next
+    large array arrives as fresh pages that the kernel faults in and zeroes
+    one 4 KiB page at a time.  With 16 MB arrays (Q's) that zeroing took as
+    long as the arithmetic: a two-thread forward of 20 ms instead of 7.5.
+    Here arrays up to 32 MiB come from the heap, and up to 128 MiB freed at
+    its top stays mapped for the next ones.  Only on glibc, and a user's own
+    malloc settings (environment or GLIBC_TUNABLES) win."""
+    if (not sys.platform.startswith("linux") or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")
+            or "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version      # glibc's: mallopt's codes below are glibc's
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, 32 << 20)    # M_MMAP_THRESHOLD
+    mallopt(-1, 128 << 20)   # M_TRIM_THRESHOLD
+
+
+_keep_freed_arrays_mapped()
 if _REQUESTED not in ("compiled", "python"):
     raise ImportError(
         f"AUTOGRAD_ENGINE must be 'compiled' or 'python', got {_REQUESTED!r}"

@@ -1,4 +1,5 @@
 """engine/__init__.py: which engine a process runs, and that the default is compiled."""
+import ctypes
 import importlib.machinery
 import os
 import subprocess
@@ -76,3 +77,55 @@ def test_idle_threads_sleep_by_default():
 def test_users_thread_settings_win():
     assert _thread_settings(OMP_WAIT_POLICY="active",
                             OPENBLAS_THREAD_TIMEOUT="20") == ["active", "20"]
+
+
+def _is_glibc():
+    try:
+        ctypes.CDLL(None).gnu_get_libc_version
+    except (OSError, AttributeError):
+        return False
+    return sys.platform.startswith("linux")
+
+
+# Page faults taken while making three 16 MB arrays, after three rounds of
+# making and freeing them.
+_REFAULTS = """
+import resource
+import autograd
+import numpy as np
+
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+def arrays():
+    return [np.ones(4_000_000, np.float32) for _ in range(3)]
+
+for _ in range(3):
+    arrays()
+before = faults()
+kept = arrays()
+print(faults() - before)
+"""
+
+
+def _refaults(**preset):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    env.update(preset)
+    done = subprocess.run([sys.executable, "-c", _REFAULTS], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not _is_glibc(), reason="a glibc malloc setting")
+def test_freed_large_arrays_are_reused_without_page_faults():
+    # glibc's defaults would return the freed arrays to the system, and each
+    # new one would fault its pages in again (engine/__init__.py)
+    assert _refaults() < 100
+
+
+@pytest.mark.skipif(not _is_glibc(), reason="a glibc malloc setting")
+def test_users_malloc_settings_win():
+    # every array of 128 KiB or more mapped afresh: at least a fault per 2 MiB
+    assert _refaults(MALLOC_MMAP_THRESHOLD_="131072") >= 24
