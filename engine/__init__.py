@@ -44,8 +44,9 @@ def _keep_freed_arrays_mapped():
     Here arrays up to 32 MiB come from the heap, and up to 128 MiB freed at
     its top stays mapped for the next ones.  Only on glibc, and a user's own
     malloc settings (environment or GLIBC_TUNABLES) win."""
-    if (not sys.platform.startswith("linux") or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", "")
-            or "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ):
+    users = ("MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ
+             or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""))
+    if users or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL(None)
