@@ -690,7 +690,6 @@ def _product(a, b):
     return matrix_product(a, b) if a.ndim == 2 else np.matmul(a, b)
 
 
-
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of an NCHW batch with a filter bank.
 
