@@ -163,9 +163,8 @@ class FunctionNode(Node):
             meta = self._meta[i]
             if meta is None:
                 continue
-            data = (cython.cast(TensorBase, g))._data
             shape, dtype = meta
-            if data.shape != shape or data.dtype != dtype:
+            if not _has_layout((cython.cast(TensorBase, g))._data, shape, dtype):
                 if fixed is None:
                     fixed = list(grads)
                 fixed[i] = _reshape_grad(self._name, g, shape, dtype)
@@ -266,7 +265,7 @@ class AccumulateGrad(Node):
     def apply(self, grad) -> tuple:
         var: TensorBase = self.variable
         g: TensorBase = grad
-        if g._data.shape != var._data.shape or g._data.dtype != var._data.dtype:
+        if not _same_layout(g._data, var._data):
             g = _reshape_grad("AccumulateGrad", g, var._data.shape, var._data.dtype)
         if is_grad_enabled():
             # create_graph: keep .grad differentiable, so add out of place.
@@ -692,23 +691,49 @@ def _input_meta(x, out_data) -> object:
     has the output's shape and dtype (a formula's gradient then has them too),
     else the input's (shape, dtype)."""
     data = (cython.cast(TensorBase, x))._data
-    if cython.compiled:
-        a: cnp.ndarray = cython.cast(cnp.ndarray, data)
-        b: cnp.ndarray = cython.cast(cnp.ndarray, out_data)
-        nd: cython.int = cnp.PyArray_NDIM(a)
-        # builtin dtypes are singletons: the pointer test settles nearly all
-        if nd == cnp.PyArray_NDIM(b) and (cnp.PyArray_DESCR(a) == cnp.PyArray_DESCR(b)
-                                          or data.dtype == out_data.dtype):
-            da: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(a)
-            db: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(b)
-            i: cython.int
-            for i in range(nd):
-                if da[i] != db[i]:
-                    return (data.shape, data.dtype)
-            return None
-    elif data.shape == out_data.shape and data.dtype == out_data.dtype:
+    if _same_layout(data, out_data):
         return None
     return (data.shape, data.dtype)
+
+
+@cython.cfunc
+def _same_layout(a, b) -> cython.bint:
+    """Do the numpy arrays ``a`` and ``b`` have one shape and one dtype?"""
+    if cython.compiled:
+        x: cnp.ndarray = cython.cast(cnp.ndarray, a)
+        y: cnp.ndarray = cython.cast(cnp.ndarray, b)
+        nd: cython.int = cnp.PyArray_NDIM(x)
+        # builtin dtypes are singletons: the pointer test settles nearly all
+        if nd != cnp.PyArray_NDIM(y) or not (cnp.PyArray_DESCR(x) is cnp.PyArray_DESCR(y)
+                                             or a.dtype == b.dtype):
+            return False
+        dx: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(x)
+        dy: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(y)
+        i: cython.int
+        for i in range(nd):
+            if dx[i] != dy[i]:
+                return False
+        return True
+    return a.shape == b.shape and a.dtype == b.dtype
+
+
+@cython.cfunc
+def _has_layout(a, shape: tuple, dtype) -> cython.bint:
+    """Has the numpy array ``a`` this shape (a tuple of ints) and dtype?"""
+    if cython.compiled:
+        x: cnp.ndarray = cython.cast(cnp.ndarray, a)
+        nd: cython.Py_ssize_t = cnp.PyArray_NDIM(x)
+        same_descr: cython.bint = (cython.cast(cython.p_void, cnp.PyArray_DESCR(x))
+                                   == cython.cast(cython.p_void, dtype))
+        if nd != len(shape) or not (same_descr or a.dtype == dtype):
+            return False
+        dims: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(x)
+        i: cython.Py_ssize_t
+        for i in range(nd):
+            if dims[i] != cython.cast(cnp.npy_intp, shape[i]):
+                return False
+        return True
+    return a.shape == shape and a.dtype == dtype
 
 
 @cython.cfunc

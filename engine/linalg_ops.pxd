@@ -1,3 +1,5 @@
+cimport numpy as cnp
+
 from engine.tensor cimport TensorBase, make, format_shape
 from engine.graph cimport record
 

@@ -18,7 +18,9 @@ import numpy as np
 from engine.pointwise_ops import get_num_threads, mul
 from engine.shape_ops import reshape, transpose
 
-if not cython.compiled:
+if cython.compiled:
+    cnp.import_array()
+else:
     from engine.graph import record
     from engine.tensor import TensorBase, format_shape, make
 
@@ -104,18 +106,31 @@ _SGEMM_PARALLEL_WORK = 1 << 22
 @cython.cfunc
 def matrix_product(a, b):
     """``a @ b`` for two numpy matrices (the caller has checked them)."""
-    m = a.shape[0]
-    n = b.shape[1]
     if cython.compiled:
-        work = m * n * a.shape[1]
+        # the C API, not .shape and .dtype: this runs on every small layer's products
+        x: cnp.ndarray = cython.cast(cnp.ndarray, a)
+        y: cnp.ndarray = cython.cast(cnp.ndarray, b)
+        m: cython.long = cnp.PyArray_DIM(x, 0)
+        n: cython.long = cnp.PyArray_DIM(y, 1)
+        work: cython.long = m * n * cnp.PyArray_DIM(x, 1)
         if (_SGEMM_MIN_WORK <= work <= _SGEMM_MAX_WORK and n >= _SGEMM_MIN_COLUMNS
-                and m >= _SGEMM_MIN_ROWS and a.dtype == np.float32 and b.dtype == np.float32):
+                and m >= _SGEMM_MIN_ROWS and _is_native_float32(a) and _is_native_float32(b)):
             out = _sgemm_product(a, b, get_num_threads() if work >= _SGEMM_PARALLEL_WORK else 1)
             if out is not None:
                 return out
+    else:
+        m = a.shape[0]
+        n = b.shape[1]
     if m * n >= _MATMUL_MIN_OUTPUT:
         return np.matmul(a, b)
     return np.dot(a, b)
+
+
+@cython.cfunc
+@cython.inline
+def _is_native_float32(a) -> cython.bint:
+    x: cnp.ndarray = cython.cast(cnp.ndarray, a)
+    return cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32 and cnp.PyArray_ISNOTSWAPPED(x)
 
 
 @cython.cfunc
