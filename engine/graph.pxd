@@ -58,3 +58,4 @@ cdef bint _anomaly_check_nan              # anomaly mode: raise on a NaN gradien
 cpdef Node gradient_edge(TensorBase t)
 cpdef object record(TensorBase out, str name, object backward, tuple inputs, tuple saved, bint save_result=*, object attrs=*)
 cpdef bint any_requires_grad(tuple inputs) noexcept
+cdef bint same_shape(object x, object y)  # two numpy arrays: one shape? (compiled only)

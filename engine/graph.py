@@ -702,19 +702,27 @@ def _same_layout(a, b) -> cython.bint:
     if cython.compiled:
         x: cnp.ndarray = cython.cast(cnp.ndarray, a)
         y: cnp.ndarray = cython.cast(cnp.ndarray, b)
-        nd: cython.int = cnp.PyArray_NDIM(x)
         # builtin dtypes are singletons: the pointer test settles nearly all
-        if nd != cnp.PyArray_NDIM(y) or not (cnp.PyArray_DESCR(x) is cnp.PyArray_DESCR(y)
-                                             or a.dtype == b.dtype):
-            return False
-        dx: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(x)
-        dy: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(y)
-        i: cython.int
-        for i in range(nd):
-            if dx[i] != dy[i]:
-                return False
-        return True
+        return ((cnp.PyArray_DESCR(x) is cnp.PyArray_DESCR(y) or a.dtype == b.dtype)
+                and same_shape(a, b))
     return a.shape == b.shape and a.dtype == b.dtype
+
+
+@cython.cfunc
+def same_shape(x, y) -> cython.bint:
+    """Do the numpy arrays ``x`` and ``y`` have one shape?  (compiled engine only)"""
+    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
+    b: cnp.ndarray = cython.cast(cnp.ndarray, y)
+    nd: cython.int = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    dx: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(a)
+    dy: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(b)
+    i: cython.int
+    for i in range(nd):
+        if dx[i] != dy[i]:
+            return False
+    return True
 
 
 @cython.cfunc

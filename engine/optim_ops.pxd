@@ -1,5 +1,6 @@
 cimport numpy as cnp
-from engine.pointwise_ops cimport _fast_kind, _same_shape, _PARALLEL_MIN, _CHUNK, _num_threads
+from engine.graph cimport same_shape
+from engine.pointwise_ops cimport _fast_kind, _PARALLEL_MIN, _CHUNK, _num_threads
 
 # sgd_update's settings, as bits
 cdef enum:

@@ -80,13 +80,13 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
     if not cython.compiled:
         return False
     kind: cython.int = _fast_kind(param)
-    if kind == 0 or _fast_kind(grad) != kind or not _same_shape(param, grad) \
+    if kind == 0 or _fast_kind(grad) != kind or not same_shape(param, grad) \
             or not cnp.PyArray_ISWRITEABLE(cython.cast(cnp.ndarray, param)):
         return False
     flags: cython.int = 0
     if momentum != 0:
         flags |= _SGD_MOMENTUM
-        if buf is None or _fast_kind(buf) != kind or not _same_shape(param, buf):
+        if buf is None or _fast_kind(buf) != kind or not same_shape(param, buf):
             return False
         if first:
             flags |= _SGD_FIRST

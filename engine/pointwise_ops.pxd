@@ -3,7 +3,7 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from libc.math cimport fabs, isinf
 
 from engine.tensor cimport TensorBase, make, is_float_dtype, format_shape
-from engine.graph cimport record
+from engine.graph cimport record, same_shape
 from engine.grad_mode cimport is_grad_enabled
 
 # Fast-path kernels (compiled engine only; see "Compiled fast paths" in
@@ -20,7 +20,6 @@ cdef enum:
     _OP_COUNT
 
 cdef int _fast_kind(object x)             # 0, or 1 / 2: an array the loops take (float32 / 64)
-cdef bint _same_shape(object x, object y)  # two arrays _fast_kind took: one shape?
 cdef Py_ssize_t _PARALLEL_MIN             # elements from which loops use every core
 cdef Py_ssize_t _CHUNK                    # elements per parallel work item
 cdef int _num_threads                     # threads for the loops on large arrays

@@ -22,7 +22,7 @@ from cython.parallel import prange
 from engine.graph import register_ops
 
 if not cython.compiled:
-    from engine.graph import record
+    from engine.graph import record, same_shape
     from engine.tensor import TensorBase, format_shape, is_float_dtype, make
 
 _DEFAULT_FLOAT = np.dtype(np.float32)
@@ -299,23 +299,6 @@ def _fast_kind(x) -> cython.int:
     if t == cnp.NPY_FLOAT64:
         return 2
     return 0
-
-
-@cython.cfunc
-def _same_shape(x, y) -> cython.bint:
-    """Do two arrays (already checked by _fast_kind) have one shape?"""
-    a: cnp.ndarray = cython.cast(cnp.ndarray, x)
-    b: cnp.ndarray = cython.cast(cnp.ndarray, y)
-    nd: cython.int = cnp.PyArray_NDIM(a)
-    if cnp.PyArray_NDIM(b) != nd:
-        return False
-    dx: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(a)
-    dy: cython.pointer(cnp.npy_intp) = cnp.PyArray_DIMS(b)
-    i: cython.int
-    for i in range(nd):
-        if dx[i] != dy[i]:
-            return False
-    return True
 
 
 @cython.cfunc
@@ -600,7 +583,7 @@ def add_in_place(values, other):
             data: cython.p_char = cython.cast(
                 cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, values)))
             n: cython.Py_ssize_t = cnp.PyArray_SIZE(cython.cast(cnp.ndarray, values))
-            if _same_shape(values, other) and n < _PARALLEL_MIN:
+            if same_shape(values, other) and n < _PARALLEL_MIN:
                 _loop_kind(_ADD_VV, kind, 0, n, data, data, cython.cast(
                     cython.p_char, cnp.PyArray_DATA(cython.cast(cnp.ndarray, other))), 0.0)
                 return
@@ -615,7 +598,7 @@ def add_arrays(x, y):
     of one shape and kind (gradients summed by the traversal), else numpy."""
     if cython.compiled:
         kind: cython.int = _fast_kind(x)
-        if kind != 0 and _fast_kind(y) == kind and _same_shape(x, y):
+        if kind != 0 and _fast_kind(y) == kind and same_shape(x, y):
             return _launch(_ADD_VV, kind, x, y, 0.0)
     return x + y
 
@@ -659,16 +642,16 @@ def _fast_binary(vv: cython.int, vs: cython.int, sv: cython.int, input, other):
         y = (cython.cast(TensorBase, other))._data
         if kind != 0:
             if _fast_kind(y) == kind:
-                if _same_shape(x, y):
+                if same_shape(x, y):
                     return _launch(vv, kind, x, y, 0.0)
                 if vv <= _DIV_VV and _is_row_of(y, x):     # the four arithmetic ops
                     return _launch_rows(vv, kind, x, y, None)
                 return None
-            if _same_shape(x, y) and _repeated_value(y, kind, cython.address(s)):
+            if same_shape(x, y) and _repeated_value(y, kind, cython.address(s)):
                 return _launch(vs, kind, x, None, s)
             return None
         kind = _fast_kind(y)
-        if kind != 0 and _same_shape(x, y) and _repeated_value(x, kind, cython.address(s)):
+        if kind != 0 and same_shape(x, y) and _repeated_value(x, kind, cython.address(s)):
             return _launch(sv, kind, y, None, s)
         return None
     if isinstance(other, TensorBase):
@@ -717,7 +700,7 @@ def _fast_grad(op: cython.int, grad, saved):
     g = (cython.cast(TensorBase, grad))._data
     y = (cython.cast(TensorBase, saved))._data
     kind: cython.int = _fast_kind(y)
-    if kind == 0 or not _same_shape(g, y):
+    if kind == 0 or not same_shape(g, y):
         return None
     if _fast_kind(g) != kind:
         # a reduction's gradient is one number broadcast by zero strides:
